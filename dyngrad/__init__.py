@@ -1,0 +1,53 @@
+"""dyngrad: a define-by-run autograd library on NumPy whose API is PyTorch's.
+
+`import dyngrad as torch` and write PyTorch autograd code.
+"""
+
+from dyngrad import _dtype
+from dyngrad._device import device
+from dyngrad._dtype import (
+    bool_ as bool,  # noqa: A004 - torch.bool
+    complex64,
+    complex128,
+    dtype,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    int8,
+    int16,
+    int32,
+    int64,
+    set_default_dtype,
+    uint8,
+)
+from dyngrad._size import Size
+from dyngrad._tensor import Tensor
+from dyngrad._tensor_str import get_printoptions, printoptions, set_printoptions
+from dyngrad import ops as _ops  # noqa: F401 - attaches Tensor methods
+from dyngrad.ops.arithmetic import (
+    add, div, divide, float_power, floor_divide, mul, multiply, neg, negative, positive, pow,
+    reciprocal, remainder, rsub, sub, subtract, true_divide,
+)
+from dyngrad.ops.creation import (
+    BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor, HalfTensor, IntTensor,
+    LongTensor, ShortTensor, arange, as_tensor, asarray, clone, empty, empty_like, eye,
+    from_numpy, full, full_like, linspace, logspace, ones, ones_like, tensor, zeros, zeros_like,
+)
+from dyngrad.ops.comparison import *  # noqa: F403
+from dyngrad.ops.indexing import *  # noqa: F403
+from dyngrad.ops.linalg import *  # noqa: F403
+from dyngrad.ops.random import *  # noqa: F403
+from dyngrad.ops.reduction import *  # noqa: F403
+from dyngrad.ops.shape import *  # noqa: F403
+from dyngrad.ops.unary import *  # noqa: F403
+from dyngrad.autograd import (
+    enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
+    set_grad_enabled,
+)
+from dyngrad import autograd
+
+half, float, double = float16, float32, float64  # noqa: A001 - torch's aliases
+cfloat, cdouble = complex64, complex128
+short, int, long = int16, int32, int64  # noqa: A001
+__version__ = "0.1.0"

@@ -1,0 +1,286 @@
+"""The backward engine: iterative, dependency-counted, like PyTorch's.
+
+1. Walk the graph from the roots (an explicit stack, never recursion) and count, for each node,
+   how many edges point at it.
+2. With `inputs` given, keep only nodes that lead to one of them.
+3. Run ready nodes (all their gradients have arrived), latest-created first. Each result is
+   reduced to its input's shape and cast to its dtype here, once for every op, then summed into
+   the next node's buffer.
+
+Plain backward passes NumPy arrays between nodes; `create_graph=True` passes tensors, so the same
+backward formulas record a graph of their own (see docs/design.md).
+"""
+
+from __future__ import annotations
+
+import heapq
+
+from dyngrad._backend import xp
+from dyngrad.autograd import anomaly_mode, grad_mode
+from dyngrad.autograd.node import AccumulateGrad, engine_state
+
+
+def sum_to(g, shape: tuple):
+    """Sum a broadcast gradient back down to `shape`."""
+    lead = len(g.shape) - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        i + lead for i, s in enumerate(shape) if s == 1 and g.shape[i + lead] != 1
+    )
+    if type(g) is xp.ndarray or not hasattr(g, "_data"):
+        g = xp.sum(g, axis=axes, keepdims=True) if axes else g
+        return g.reshape(shape)
+    if axes:
+        g = g.sum(axes, keepdim=True)
+    return g.reshape(shape)
+
+
+def _fit(g, meta):
+    """Reduce and cast one gradient to its input's shape and dtype."""
+    shape, dtype = meta
+    if type(g) is not xp.ndarray:
+        if hasattr(g, "_data"):
+            if g._data.shape != shape:
+                g = sum_to(g, shape)
+            if g._data.dtype != dtype:
+                g = g.to(dtype)
+            return g
+        g = xp.asarray(g)
+    if g.shape != shape:
+        g = sum_to(g, shape)
+    if g.dtype != dtype:
+        g = g.astype(dtype) if dtype.kind == "c" or g.dtype.kind != "c" else g.real.astype(dtype)
+    return g
+
+
+def _discover(roots):
+    """All nodes reachable from the roots, each with the list of nodes pointing at it counted."""
+    deps = {}
+    stack = [n for n in roots]
+    seen = set(map(id, stack))
+    while stack:
+        node = stack.pop()
+        for child, _ in node._next:
+            if child is None:
+                continue
+            deps[child] = deps.get(child, 0) + 1
+            if id(child) not in seen:
+                seen.add(id(child))
+                stack.append(child)
+    return deps, seen
+
+
+def _needed(roots, targets: set) -> set:
+    """Nodes from which a target can be reached (targets included), without recursion."""
+    order, stack, seen = [], list(roots), {id(n) for n in roots}
+    while stack:  # any order in which parents come before children (reverse postorder is not needed)
+        node = stack.pop()
+        order.append(node)
+        for child, _ in node._next:
+            if child is not None and id(child) not in seen:
+                seen.add(id(child))
+                stack.append(child)
+    needed = set()
+    changed = True
+    # Propagate "leads to a target" upwards until stable; each pass is linear and graphs are DAGs,
+    # so walking the discovery order backwards settles in very few passes.
+    while changed:
+        changed = False
+        for node in reversed(order):
+            if id(node) in needed:
+                continue
+            if id(node) in targets or any(
+                c is not None and id(c) in needed for c, _ in node._next
+            ):
+                needed.add(id(node))
+                changed = True
+    return needed
+
+
+def run_backward(roots, grads, keep_graph: bool, create_graph: bool, inputs=None,
+                 accumulate: bool = True):
+    """Backpropagate `grads` from root edges. Returns captured grads for `inputs` (edges)."""
+    root_nodes = [node for node, _ in roots]
+    targets = None
+    if inputs is not None:
+        targets = {id(n) for n, _ in inputs if n is not None}
+        needed = _needed(root_nodes, targets)
+    deps, _ = _discover(root_nodes)
+    if targets is not None:
+        # Edges out of nodes that won't run never deliver: recount over the pruned graph.
+        deps = {}
+        for node in _nodes(root_nodes):
+            if not _runs(node, needed, accumulate):
+                continue
+            for child, _ in node._next:
+                if child is not None and id(child) in needed:
+                    deps[child] = deps.get(child, 0) + 1
+    captures = {}
+    capture_at = {}
+    if inputs is not None:
+        for i, (node, nr) in enumerate(inputs):
+            if node is not None:
+                capture_at.setdefault(id(node), []).append((i, nr))
+
+    buffers = {}
+    for (node, nr), g in zip(roots, grads, strict=True):
+        buf = buffers.get(node)
+        if buf is None:
+            buf = buffers[node] = [None] * node._n_out
+        buf[nr] = g if buf[nr] is None else buf[nr] + g
+    ready = []
+    for node in buffers:
+        if deps.get(node, 0) == 0:
+            heapq.heappush(ready, (-node._seq, id(node), node))
+
+    prev_create, engine_state.create_graph = engine_state.create_graph, create_graph
+    prev_mode = grad_mode.state.enabled
+    grad_mode.state.enabled = create_graph
+    check_nan = anomaly_mode.check_nan_enabled()
+    try:
+        while ready:
+            node = heapq.heappop(ready)[2]
+            buf = buffers.pop(node)
+            hooks = node._hooks
+            if hooks is not None:
+                buf = _pre_hooks(node, buf, hooks)
+            cap = capture_at.get(id(node))
+            if cap is not None:
+                for i, nr in cap:
+                    captures[i] = buf[nr]
+            if targets is not None and not _runs(node, needed, accumulate):
+                continue
+            if all(g is None for g in buf):
+                results = (None,) * len(node._next)
+            else:
+                if node._n_out > 1:
+                    buf = _materialize(node, buf)
+                if anomaly_mode.state.enabled:
+                    results = anomaly_mode.run_checked(node, buf, check_nan)
+                else:
+                    results = node.apply(buf)
+                if hooks is not None and "post" in hooks:
+                    results = _post_hooks(node, results, buf, hooks["post"])
+            if not keep_graph:
+                node.release()
+            for (child, nr), g, meta in zip(node._next, results, node._meta):
+                if child is None:
+                    continue
+                if targets is not None and id(child) not in needed:
+                    continue
+                if g is not None:
+                    g = _fit(g, meta)
+                    cbuf = buffers.get(child)
+                    if cbuf is None:
+                        cbuf = buffers[child] = [None] * child._n_out
+                    cbuf[nr] = g if cbuf[nr] is None else cbuf[nr] + g
+                elif child not in buffers:
+                    buffers[child] = [None] * child._n_out
+                left = deps[child] - 1
+                deps[child] = left
+                if left == 0:
+                    heapq.heappush(ready, (-child._seq, id(child), child))
+    finally:
+        engine_state.create_graph = prev_create
+        grad_mode.state.enabled = prev_mode
+    return captures
+
+
+def _nodes(roots):
+    stack, seen = list(roots), {id(n) for n in roots}
+    while stack:
+        node = stack.pop()
+        yield node
+        for child, _ in node._next:
+            if child is not None and id(child) not in seen:
+                seen.add(id(child))
+                stack.append(child)
+
+
+def _runs(node, needed: set, accumulate: bool) -> bool:
+    """With `inputs`, a node runs if it leads to a target; a target leaf accumulates only in
+    backward(), never in autograd.grad()."""
+    if id(node) not in needed:
+        return False
+    if isinstance(node, AccumulateGrad):
+        return accumulate
+    return any(c is not None and id(c) in needed for c, _ in node._next)
+
+
+def _materialize(node, buf: list) -> list:
+    """Missing gradients of a multi-output node become zeros, as PyTorch's formulas expect."""
+    from dyngrad._tensor import Tensor
+
+    out = []
+    for g, (shape, dtype) in zip(buf, node._out_meta):
+        if g is None:
+            g = xp.zeros(shape, dtype)
+            if engine_state.create_graph:
+                g = Tensor._make(g)
+        out.append(g)
+    return out
+
+
+def _wrap(g):
+    from dyngrad._tensor import Tensor
+
+    return g if g is None or isinstance(g, Tensor) else Tensor._make(xp.asarray(g))
+
+
+def _unwrap(g, like):
+    if g is None or engine_state.create_graph:
+        return g
+    return g._data if hasattr(g, "_data") else g
+
+
+def _pre_hooks(node, buf: list, hooks: dict) -> list:
+    """Tensor hooks (per output), retain_grad, then node pre-hooks, in PyTorch's order."""
+    tensor_hooks = hooks.get("tensor")
+    if tensor_hooks:
+        for nr, fns in tensor_hooks.items():
+            if buf[nr] is None:
+                continue
+            for fn in list(fns.values()):
+                new = fn(_wrap(buf[nr]))
+                if new is not None:
+                    _check_hook_size(fn, new, buf[nr])
+                    buf[nr] = _unwrap(new, buf[nr])
+    retain = hooks.get("retain")
+    if retain:
+        for nr, ref in retain.items():
+            t = ref()
+            if t is not None and buf[nr] is not None:
+                _retain(t, buf[nr])
+    pre = hooks.get("pre")
+    if pre:
+        for fn in list(pre.values()):
+            new = fn(tuple(_wrap(g) for g in buf))
+            if new is not None:
+                buf = [_unwrap(g, None) for g in new]
+    return buf
+
+
+def _retain(t, g) -> None:
+    from dyngrad._tensor import Tensor
+
+    if engine_state.create_graph:
+        t._grad = g if t._grad is None else t._grad + g
+    elif t._grad is None:
+        t._grad = Tensor._make(xp.array(g, copy=True))
+    else:
+        t._grad = Tensor._make(t._grad._data + g)
+
+
+def _post_hooks(node, results, buf, hooks: dict):
+    grads_in = tuple(_wrap(g) for g in results)
+    grads_out = tuple(_wrap(g) for g in buf)
+    for fn in list(hooks.values()):
+        new = fn(grads_in, grads_out)
+        if new is not None:
+            grads_in = tuple(new)
+    return tuple(_unwrap(g, None) for g in grads_in)
+
+
+def _check_hook_size(fn, new, old) -> None:
+    if tuple(new.shape) != tuple(old.shape):
+        name = getattr(fn, "__name__", repr(fn))
+        raise RuntimeError(f"hook '{name}' has changed the size of value")

@@ -1,0 +1,284 @@
+"""Graph nodes: one `Node` per recorded operation, `AccumulateGrad` per leaf.
+
+A node holds edges to the nodes that produced its inputs (`next_functions`), the input shapes and
+dtypes (so the engine can reduce broadcast gradients and cast them, once, for every op), and the
+tensors its backward formula needs. Subclasses only write `backward(self, *grads)`.
+
+Saved tensors are checked against their version counter when unpacked, and freed after backward
+unless the graph is retained. A node saves its own *output* as raw data, not as the output tensor,
+so no tensor -> node -> tensor reference cycle forms (the garbage collector never has to scan the
+graph); with `create_graph` the output is rebuilt from that data around this node.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import threading
+
+from dyngrad.utils.hooks import add_hook
+
+BACKWARD_TWICE = (
+    "Trying to backward through the graph a second time (or directly access saved tensors after "
+    "they have already been freed). Saved intermediate values of the graph are freed when you call "
+    ".backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the "
+    "graph a second time or if you need to access saved tensors after calling backward."
+)
+
+_seq = itertools.count()
+
+
+class _EngineState(threading.local):
+    create_graph = False
+
+
+engine_state = _EngineState()
+
+
+class SavedOutput:
+    """A node's own output, kept as data plus version so the node does not own its output tensor."""
+
+    __slots__ = ("data", "version", "saved_version", "output_nr", "requires_grad")
+
+    def __init__(self, tensor):
+        self.data = tensor._data
+        self.version = tensor._version
+        self.saved_version = tensor._version[0]
+        self.output_nr = tensor._output_nr
+        self.requires_grad = tensor._requires_grad
+
+
+class Node:
+    """A recorded operation; `backward` maps output gradients to input gradients."""
+
+    __slots__ = ("_next", "_meta", "_saved", "_seq", "_hooks", "__weakref__", "__dict__")
+    _n_out = 1
+    _saved_names: tuple = ()
+
+    def __init__(self):
+        self._next = ()
+        self._meta = ()
+        self._saved = ()
+        self._seq = next(_seq)
+        self._hooks = None
+
+    # --- introspection, as PyTorch exposes it -------------------------------------------------
+    def name(self) -> str:
+        return type(self).__name__
+
+    @property
+    def next_functions(self) -> tuple:
+        return self._next
+
+    @property
+    def metadata(self) -> dict:
+        d = self.__dict__.get("metadata")
+        if d is None:
+            d = self.__dict__["metadata"] = {}
+        return d
+
+    @property
+    def requires_grad(self) -> bool:
+        return True
+
+    @property
+    def _sequence_nr(self) -> int:
+        return self._seq
+
+    @property
+    def _input_metadata(self) -> tuple:
+        return self._meta
+
+    def __getattr__(self, attr: str):
+        if attr.startswith("_raw_saved_"):
+            return getattr(self, "_saved_" + attr[11:])
+        if attr.startswith("_saved_"):
+            key = attr[7:]
+            if key in self._saved_names:
+                return self._saved_value(self._saved_names.index(key))
+            if key in self.__dict__:
+                return self.__dict__[key]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{attr}'")
+
+    def __dir__(self):
+        extra = ["_saved_" + n for n in self._saved_names]
+        extra += ["_saved_" + k for k in self.__dict__ if k != "metadata"]
+        return sorted(set(super().__dir__()) | set(extra))
+
+    def _saved_value(self, i: int):
+        from dyngrad._tensor import Tensor
+
+        if self._saved is None:
+            raise RuntimeError(BACKWARD_TWICE)
+        item = self._saved[i]
+        if isinstance(item, tuple):
+            return item[0]
+        if isinstance(item, SavedOutput):
+            return Tensor._make(item.data, item.requires_grad, self, item.output_nr, item.version)
+        return item
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} object at {id(self):#x}>"
+
+    # --- hooks ---------------------------------------------------------------------------------
+    def _hook_dict(self, kind: str) -> dict:
+        if self._hooks is None:
+            self._hooks = {}
+        return self._hooks.setdefault(kind, {})
+
+    def register_hook(self, fn):
+        """`fn(grad_inputs, grad_outputs)` runs after this node; it may return new grad_inputs."""
+        return add_hook(self._hook_dict("post"), fn)
+
+    def register_prehook(self, fn):
+        """`fn(grad_outputs)` runs before this node; it may return new grad_outputs."""
+        return add_hook(self._hook_dict("pre"), fn)
+
+    # --- saving ------------------------------------------------------------------------------
+    def save(self, *values) -> None:
+        """Save tensors (with their version) and other values for the backward formula."""
+        from dyngrad._tensor import Tensor
+
+        self._saved = tuple((v, v._version[0]) if isinstance(v, Tensor) else v for v in values)
+
+    @property
+    def saved_tensors(self) -> tuple:
+        """The saved values, as arrays (plain backward) or tensors (`create_graph=True`)."""
+        saved = self._saved
+        if saved is None:
+            raise RuntimeError(BACKWARD_TWICE)
+        as_tensor = engine_state.create_graph
+        out = []
+        for item in saved:
+            if type(item) is tuple:
+                t, version = item
+                if t._version[0] != version:
+                    raise RuntimeError(version_error(t, version))
+                out.append(t if as_tensor else t._data)
+            elif type(item) is SavedOutput:
+                if item.version[0] != item.saved_version:
+                    raise RuntimeError(version_error(item, item.saved_version, self))
+                if as_tensor:
+                    from dyngrad._tensor import Tensor
+
+                    out.append(
+                        Tensor._make(item.data, item.requires_grad, self, item.output_nr,
+                                     item.version)
+                    )
+                else:
+                    out.append(item.data)
+            else:
+                out.append(item)
+        return tuple(out)
+
+    def release(self) -> None:
+        """Free saved values after backward (unless the graph is retained)."""
+        if self._saved:
+            self._saved = None
+
+    @property
+    def needs_input_grad(self) -> tuple:
+        return tuple(n is not None for n, _ in self._next)
+
+    def apply(self, grads: list):
+        """Run the backward formula; always returns a tuple, one entry per input edge."""
+        out = self.backward(*grads)
+        return out if type(out) is tuple else (out,)
+
+    def backward(self, *grads):
+        raise NotImplementedError
+
+
+class AccumulateGrad(Node):
+    """The sink of a leaf tensor: adds the incoming gradient into `variable.grad`."""
+
+    __slots__ = ("variable",)
+
+    def __init__(self, variable):
+        super().__init__()
+        self.variable = variable
+        self._seq = float("inf")
+        self._meta = ((variable._data.shape, variable._data.dtype),)
+
+    def name(self) -> str:
+        return "torch::autograd::AccumulateGrad"
+
+    def apply(self, grads: list) -> tuple:
+        var = self.variable
+        accumulate_grad(var, grads[0])
+        hooks = self._hooks
+        if hooks is not None and "post_acc" in hooks:
+            for fn in list(hooks["post_acc"].values()):
+                fn(var)
+        return ()
+
+
+class CopyBackwards(Node):
+    """`.grad` after `backward(create_graph=True)`: a differentiable copy of the gradient."""
+
+    def backward(self, grad):
+        return grad
+
+
+def accumulate_grad(var, g) -> None:
+    """Add g into var.grad: in place normally, out of place (and recorded) with create_graph."""
+    from dyngrad._tensor import Tensor
+
+    old = var._grad
+    if engine_state.create_graph:
+        if old is None:
+            new = Tensor._make(g._data.copy(), g._requires_grad)
+            if g._requires_grad:
+                node = CopyBackwards()
+                node._next = (g._edge(),)
+                node._meta = ((g._data.shape, g._data.dtype),)
+                new._grad_fn = node
+            var._grad = new
+        else:
+            var._grad = old + g
+    elif old is None:
+        var._grad = Tensor._make(g.astype(var._data.dtype, copy=True)
+                                 if hasattr(g, "astype") else g)
+    elif old._requires_grad:
+        var._grad = Tensor._make(old._data + g)
+    else:
+        old._data += g
+        old._version[0] += 1
+
+
+_BACKWARD_SUFFIX = re.compile(r"Backward\d*$")
+
+
+def version_error(t, expected: int, node: Node | None = None) -> str:
+    """PyTorch's "modified by an inplace operation" text, plus which op bumped the version."""
+    from dyngrad._dtype import FROM_NP
+
+    data = t.data if isinstance(t, SavedOutput) else t._data
+    kind = f"torch.{FROM_NP[data.dtype].legacy}"
+    shape = list(data.shape)
+    version = t.version if isinstance(t, SavedOutput) else t._version
+    fn = node if isinstance(t, SavedOutput) else t._grad_fn
+    where = ""
+    if fn is not None:
+        nr = t.output_nr if isinstance(t, SavedOutput) else t._output_nr
+        where = f", which is output {nr} of {_BACKWARD_SUFFIX.sub('', type(fn).__name__)}"
+    from dyngrad.autograd import anomaly_mode
+
+    if anomaly_mode.is_anomaly_enabled():
+        hint = (
+            "Hint: the backtrace further above shows the operation that failed to compute its "
+            "gradient. The variable in question was changed in there or anywhere later. Good luck!"
+        )
+    else:
+        hint = (
+            "Hint: enable anomaly detection to find the operation that failed to compute its "
+            "gradient, with torch.autograd.set_detect_anomaly(True, check_nan=False)."
+        )
+    msg = (
+        "one of the variables needed for gradient computation has been modified by an inplace "
+        f"operation: [{kind} {shape}]{where}, is at version {version[0]}; expected version "
+        f"{expected} instead. {hint}"
+    )
+    if version[1] is not None:
+        msg += f" (dyngrad: the last in-place modification was {version[1]})"
+    return msg

@@ -1,0 +1,14 @@
+"""Operators, one module per family; importing this package attaches Tensor methods."""
+
+from dyngrad.ops import (  # noqa: F401 - imported for their Tensor methods
+    arithmetic,
+    comparison,
+    creation,
+    indexing,
+    inplace,
+    linalg,
+    random,
+    reduction,
+    shape,
+    unary,
+)

@@ -1,0 +1,180 @@
+"""What every op shares: operand checks, PyTorch's dtype promotion, and graph recording.
+
+An op module writes its forward in NumPy (`xp`), then calls `record(NodeClass, result, inputs,
+save=...)`. `record` decides whether to build a node at all (grad mode on and some input requires
+grad), links the node to its inputs' history and saves what the backward formula asks for.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from dyngrad import _dtype
+from dyngrad._backend import ndarray, xp
+from dyngrad._tensor import Tensor
+from dyngrad.autograd import anomaly_mode, grad_mode
+from dyngrad.autograd.node import SavedOutput
+
+_make = Tensor._make
+_gm = grad_mode.state
+_FROM_NP = _dtype.FROM_NP
+_SCALARS = (bool, int, float, complex)
+OUT = object()  # placeholder in `save=`: the op's own output
+
+
+def record(cls, data, inputs: tuple, save: tuple = (), **attrs) -> Tensor:
+    """Wrap `data` as the op's output; record a `cls` node if any input requires grad."""
+    if type(data) is not ndarray:
+        data = xp.asarray(data)
+    if not _gm.enabled:
+        return _make(data)
+    for t in inputs:
+        if isinstance(t, Tensor) and t._requires_grad:
+            break
+    else:
+        return _make(data)
+    node = cls()
+    node._next = tuple(t._edge() if isinstance(t, Tensor) else (None, 0) for t in inputs)
+    node._meta = tuple(
+        (t._data.shape, t._data.dtype) if isinstance(t, Tensor) else None for t in inputs
+    )
+    if attrs:
+        node.__dict__.update(attrs)
+    out = _make(data, True, node)
+    if save:
+        node.save(*(SavedOutput(out) if s is OUT else s for s in save))
+    if anomaly_mode.state.enabled:
+        anomaly_mode.record(node)
+    return out
+
+
+def record_multi(cls, datas: list, inputs: tuple, save: tuple = (), differentiable=None,
+                 **attrs) -> tuple:
+    """Like `record` for ops with several outputs (each output has its own output_nr)."""
+    datas = [d if type(d) is ndarray else xp.asarray(d) for d in datas]
+    if not _gm.enabled or not any(isinstance(t, Tensor) and t._requires_grad for t in inputs):
+        return tuple(_make(d) for d in datas)
+    node = cls()
+    node._n_out = len(datas)
+    node._out_meta = [(d.shape, d.dtype) for d in datas]
+    node._next = tuple(t._edge() if isinstance(t, Tensor) else (None, 0) for t in inputs)
+    node._meta = tuple(
+        (t._data.shape, t._data.dtype) if isinstance(t, Tensor) else None for t in inputs
+    )
+    node.__dict__.update(attrs)
+    outs = tuple(
+        _make(d, True, node, i) if differentiable is None or differentiable[i] else _make(d)
+        for i, d in enumerate(datas)
+    )
+    if save:
+        node.save(*save)
+    if anomaly_mode.state.enabled:
+        anomaly_mode.record(node)
+    return outs
+
+
+def needs_grad(*inputs) -> bool:
+    """True when an op on these inputs will be recorded."""
+    return _gm.enabled and any(isinstance(t, Tensor) and t._requires_grad for t in inputs)
+
+
+def check_tensor(x, fname: str, arg: str = "input", pos: int = 1) -> None:
+    if not isinstance(x, Tensor):
+        raise TypeError(
+            f"{fname}(): argument '{arg}' (position {pos}) must be Tensor, not {type(x).__name__}"
+        )
+
+
+# --- dtype promotion ---------------------------------------------------------------------------
+def _scalar_value(v):
+    """NumPy scalars take part in promotion like Python scalars."""
+    if isinstance(v, xp.generic):
+        return v.item()
+    return v
+
+
+@functools.cache
+def _promoted(a, a0: bool, b, b0: bool):
+    """Result NumPy dtype of tensor a (0-dim if a0) with tensor or scalar-type b."""
+    da = _FROM_NP[a]
+    if b in _SCALARS:
+        db = _dtype.scalar_dtype(b())
+        tiers = ((), (da,), (db,)) if a0 else ((da,), (), (db,))
+    else:
+        db = _FROM_NP[b]
+        dims = [d for d, z in ((da, a0), (db, b0)) if not z]
+        zeros = [d for d, z in ((da, a0), (db, b0)) if z]
+        tiers = (dims, zeros, ())
+    return _dtype.result_type_of(*tiers).np
+
+
+def _promoted_default_float(a, a0, b, b0):
+    out = _promoted(a, a0, b, b0)
+    return out if out.kind in "fc" else _dtype.get_default_dtype().np
+
+
+def binary_operands(x, y, fname: str = "op", to_float: bool = False):
+    """NumPy operands of a binary op, promoted as PyTorch promotes (scalars stay Python scalars)."""
+    if isinstance(x, Tensor):
+        a = x._data
+        if isinstance(y, Tensor):
+            b = y._data
+            if a.dtype is b.dtype and (not to_float or a.dtype.kind in "fc"):
+                return a, b
+            promote = _promoted_default_float if to_float else _promoted
+            dt = promote(a.dtype, a.ndim == 0, b.dtype, b.ndim == 0)
+            return (a if a.dtype is dt else a.astype(dt)), (b if b.dtype is dt else b.astype(dt))
+        y = _scalar_value(y)
+        if type(y) not in _SCALARS:
+            _bad_operand(fname, y)
+        promote = _promoted_default_float if to_float else _promoted
+        dt = promote(a.dtype, a.ndim == 0, type(y), False)
+        return (a if a.dtype is dt else a.astype(dt)), _cast_scalar(y, dt)
+    if isinstance(y, Tensor):
+        b, a = binary_operands(y, x, fname, to_float)
+        return a, b
+    raise TypeError(f"{fname}(): argument 'input' (position 1) must be Tensor, not {type(x).__name__}")
+
+
+def _cast_scalar(v, dt):
+    """A Python scalar in the result dtype; out-of-range ints wrap as in PyTorch."""
+    if dt.kind in "iu" and type(v) is int and dt.itemsize < 8:
+        return xp.array(v, dtype=xp.int64).astype(dt)[()]
+    return v
+
+
+def _bad_operand(fname: str, y) -> None:
+    raise TypeError(
+        f"{fname}(): argument 'other' (position 2) must be Tensor or Number, not "
+        f"{type(y).__name__}"
+    )
+
+
+def result_dtype(*operands) -> _dtype.dtype:
+    """PyTorch's `result_type` over any mix of tensors and scalars."""
+    dims, zeros, scalars = [], [], []
+    for o in operands:
+        if isinstance(o, Tensor):
+            (zeros if o._data.ndim == 0 else dims).append(o.dtype)
+        else:
+            scalars.append(_dtype.scalar_dtype(_scalar_value(o)))
+    return _dtype.result_type_of(dims, zeros, scalars)
+
+
+def float_data(x: Tensor):
+    """Input data of a floating-point op: integers and bools become the default float dtype."""
+    a = x._data
+    if a.dtype.kind in "fc":
+        return a
+    return a.astype(_dtype.get_default_dtype().np)
+
+
+def method(*names: str):
+    """Attach the decorated function to Tensor under each of `names`."""
+
+    def deco(fn):
+        for name in names:
+            setattr(Tensor, name, fn)
+        return fn
+
+    return deco

@@ -1,0 +1,98 @@
+"""Math that backward formulas use, on arrays (plain backward) and tensors (`create_graph`).
+
+A formula is written once, e.g. `grad * cos(x)`. In a plain backward the engine hands it NumPy
+arrays and it runs at NumPy speed; with `create_graph=True` it gets tensors, so the very same line
+records its own graph and can be differentiated again.
+"""
+
+from dyngrad._backend import xp
+from dyngrad._tensor import Tensor
+
+
+def _unary(name: str, np_fn):
+    def fn(x):
+        return getattr(x, name)() if isinstance(x, Tensor) else np_fn(x)
+
+    fn.__name__ = name
+    return fn
+
+
+exp = _unary("exp", xp.exp)
+log = _unary("log", xp.log)
+sqrt = _unary("sqrt", xp.sqrt)
+sin = _unary("sin", xp.sin)
+cos = _unary("cos", xp.cos)
+sign = _unary("sign", xp.sign)
+conj = _unary("conj", xp.conj)
+reciprocal = _unary("reciprocal", xp.reciprocal)
+floor = _unary("floor", xp.floor)
+
+
+def is_tensor(x) -> bool:
+    return isinstance(x, Tensor)
+
+
+def where(cond, a, b):
+    """`a` where `cond` else `b`; `cond` is never differentiated."""
+    if isinstance(a, Tensor) or isinstance(b, Tensor):
+        from dyngrad.ops.comparison import where as t_where
+
+        return t_where(cond if isinstance(cond, Tensor) else Tensor._make(xp.asarray(cond)), a, b)
+    c = cond._data if isinstance(cond, Tensor) else cond
+    return xp.where(c, a, b)
+
+
+def zeros_like(x):
+    if isinstance(x, Tensor):
+        return Tensor._make(xp.zeros_like(x._data))
+    return xp.zeros_like(x)
+
+
+def data(x):
+    """The array behind x, for masks and other values that are never differentiated."""
+    return x._data if isinstance(x, Tensor) else x
+
+
+def sum(x, dims, keepdim=False):
+    if isinstance(x, Tensor):
+        return x.sum(dims, keepdim=keepdim)
+    return xp.sum(x, axis=dims, keepdims=keepdim)
+
+
+def reshape(x, shape):
+    return x.reshape(shape)
+
+
+def expand(x, shape):
+    if isinstance(x, Tensor):
+        return x.expand(shape)
+    return xp.broadcast_to(x, shape)
+
+
+def matmul(a, b):
+    return a @ b
+
+
+def transpose(x, d0, d1):
+    if isinstance(x, Tensor):
+        return x.transpose(d0, d1)
+    return xp.swapaxes(x, d0, d1)
+
+
+def permute(x, dims):
+    if isinstance(x, Tensor):
+        return x.permute(dims)
+    return xp.transpose(x, dims)
+
+
+def unsqueeze(x, dim):
+    if isinstance(x, Tensor):
+        return x.unsqueeze(dim)
+    return xp.expand_dims(x, dim)
+
+
+def cast(x, like):
+    """x in the dtype of `like` (an array or tensor)."""
+    if isinstance(x, Tensor):
+        return x.to(like.dtype)
+    return x.astype(like.dtype)

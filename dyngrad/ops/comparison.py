@@ -1,0 +1,3 @@
+"""comparison ops (in progress)."""
+
+__all__: list = []

@@ -1,0 +1,355 @@
+"""Making tensors: `tensor`, `from_numpy`, factories, the legacy constructors, dtype casts, clone."""
+
+from __future__ import annotations
+
+import warnings
+
+from dyngrad import _dtype
+from dyngrad._backend import xp
+from dyngrad._device import check_device
+from dyngrad._tensor import Tensor
+from dyngrad.autograd.node import Node
+from dyngrad.ops._core import method, record
+
+_make = Tensor._make
+
+
+def _infer_dtype(data) -> _dtype.dtype:
+    """PyTorch's inference: bool -> bool, int -> int64, float -> default, complex -> complex."""
+    kinds = set()
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, Tensor):
+            kinds.add(item.dtype)
+        elif isinstance(item, xp.ndarray):
+            kinds.add(_dtype.from_numpy_dtype(item.dtype))
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+        elif isinstance(item, xp.generic):
+            kinds.add(_dtype.from_numpy_dtype(item.dtype))
+        else:
+            kinds.add(_dtype.scalar_dtype(item))
+    if not kinds:
+        return _dtype.get_default_dtype()
+    out = None
+    for d in kinds:
+        out = d if out is None else _dtype.promote_types(out, d)
+    return out
+
+
+def _to_array(data, dtype: _dtype.dtype | None):
+    if isinstance(data, Tensor):
+        arr = data._data
+        return arr.astype(dtype.np) if dtype is not None else arr.copy()
+    if isinstance(data, xp.ndarray) and dtype is None:
+        _dtype.from_numpy_dtype(data.dtype)
+        return data.copy()
+    if isinstance(data, list | tuple) and any(isinstance(d, Tensor) for d in _flat(data)):
+        data = _nested_values(data)
+    if dtype is None:
+        dtype = _infer_dtype(data)
+    try:
+        return xp.array(data, dtype=dtype.np)
+    except ValueError as e:
+        raise ValueError(str(e).replace("setting an array element with a sequence",
+                                        "expected sequence of equal length")) from None
+
+
+def _flat(data):
+    for item in data:
+        if isinstance(item, list | tuple):
+            yield from _flat(item)
+        else:
+            yield item
+
+
+def _nested_values(data):
+    if isinstance(data, Tensor):
+        return data._data.tolist() if data._data.ndim else data.item()
+    if isinstance(data, list | tuple):
+        return [_nested_values(d) for d in data]
+    return data
+
+
+def _new_tensor(arr, requires_grad: bool) -> Tensor:
+    t = _make(arr)
+    if requires_grad:
+        if arr.dtype.kind not in "fc":
+            raise RuntimeError(
+                "Only Tensors of floating point and complex dtype can require gradients"
+            )
+        t._requires_grad = True
+    return t
+
+
+def tensor(data, *, dtype=None, device=None, requires_grad: bool = False,
+           pin_memory: bool = False) -> Tensor:
+    """A new tensor holding a copy of `data` (dtype inferred as PyTorch infers it)."""
+    check_device(device)
+    if isinstance(data, Tensor):
+        warnings.warn(
+            "To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() "
+            "or sourceTensor.detach().clone().requires_grad_(True), rather than "
+            "torch.tensor(sourceTensor).",
+            UserWarning,
+            stacklevel=2,
+        )
+    dtype = None if dtype is None else _dtype.as_dtype(dtype)
+    return _new_tensor(_to_array(data, dtype), requires_grad)
+
+
+def as_tensor(data, dtype=None, device=None) -> Tensor:
+    """Share memory with `data` when it already is a tensor or array of the right dtype."""
+    check_device(device)
+    dtype = None if dtype is None else _dtype.as_dtype(dtype)
+    if isinstance(data, Tensor):
+        return data if dtype is None or data.dtype is dtype else data.to(dtype)
+    if isinstance(data, xp.ndarray):
+        if dtype is None or data.dtype == dtype.np:
+            _dtype.from_numpy_dtype(data.dtype)
+            return _make(data)
+    return tensor(data, dtype=dtype)
+
+
+asarray = as_tensor
+
+
+def from_numpy(ndarray) -> Tensor:
+    """A tensor sharing memory with a NumPy array (edits show up on both sides)."""
+    if not isinstance(ndarray, xp.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
+    if any(s < 0 for s in ndarray.strides):
+        raise ValueError(
+            "At least one stride in the given numpy array is negative, and tensors with negative "
+            "strides are not currently supported. (You can probably work around this by making a "
+            "copy of your array  with array.copy().) "
+        )
+    if not ndarray.flags.writeable:
+        warnings.warn(
+            "The given NumPy array is not writable, and PyTorch does not support non-writable "
+            "tensors. This means writing to this tensor will result in undefined behavior. You may "
+            "want to copy the array to protect its data or make it writable before converting it "
+            "to a tensor. This type of warning will be suppressed for the rest of this program.",
+            UserWarning,
+            stacklevel=2,
+        )
+    _dtype.from_numpy_dtype(ndarray.dtype)
+    return _make(ndarray)
+
+
+def _size_args(size) -> tuple:
+    if len(size) == 1 and isinstance(size[0], list | tuple):
+        size = tuple(size[0])
+    for s in size:
+        if not isinstance(s, int | xp.integer) and not (isinstance(s, Tensor) and s.ndim == 0):
+            raise TypeError(
+                "empty(): argument 'size' (position 1) must be tuple of ints, but found element of "
+                f"type {type(s).__name__} at pos 0"
+            )
+        if int(s) < 0:
+            raise RuntimeError(
+                f"Trying to create tensor with negative dimension {int(s)}: {[int(v) for v in size]}"
+            )
+    return tuple(int(s) for s in size)
+
+
+def _factory(fill):
+    def factory(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+                pin_memory=False, memory_format=None) -> Tensor:
+        check_device(device)
+        d = _dtype.get_default_dtype() if dtype is None else _dtype.as_dtype(dtype)
+        return _new_tensor(fill(_size_args(size), d.np), requires_grad)
+
+    return factory
+
+
+zeros = _factory(xp.zeros)
+ones = _factory(xp.ones)
+empty = _factory(xp.zeros)  # zero-filled: uninitialised memory buys nothing in NumPy
+
+
+def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,
+         requires_grad=False, pin_memory=False) -> Tensor:
+    """A tensor of `size` filled with `fill_value`; dtype inferred from the value."""
+    check_device(device)
+    d = _dtype.scalar_dtype(fill_value) if dtype is None else _dtype.as_dtype(dtype)
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
+    return _new_tensor(xp.full(_size_args((size,)), fill_value, d.np), requires_grad)
+
+
+def _like(factory):
+    def like(input, *args, dtype=None, layout=None, device=None, requires_grad=False,
+             memory_format=None, **kwargs) -> Tensor:
+        d = input.dtype if dtype is None else dtype
+        return factory(input._data.shape, *args, dtype=d, requires_grad=requires_grad, **kwargs)
+
+    return like
+
+
+zeros_like = _like(zeros)
+ones_like = _like(ones)
+empty_like = _like(empty)
+full_like = _like(full)
+
+
+def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+    d = _dtype.get_default_dtype() if dtype is None else _dtype.as_dtype(dtype)
+    return _new_tensor(xp.eye(n, n if m is None else m, dtype=d.np), requires_grad)
+
+
+def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,
+           requires_grad=False) -> Tensor:
+    """Values from start (default 0) up to end, by step; int64 unless a float is involved."""
+    if end is None:
+        start, end = 0, start
+    vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if dtype is None:
+        d = _dtype.int64
+        if any(isinstance(v, float) for v in vals):
+            d = _dtype.get_default_dtype()
+    else:
+        d = _dtype.as_dtype(dtype)
+    start, end, step = vals
+    if (end - start) * step < 0:
+        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
+    n = max(0, int(-(-(end - start) // step)) if d.category < 2 else int(xp.ceil((end - start) / step)))
+    data = (start + step * xp.arange(n, dtype=xp.float64)).astype(d.np)
+    return _new_tensor(data, requires_grad)
+
+
+def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None,
+             requires_grad=False) -> Tensor:
+    d = _dtype.get_default_dtype() if dtype is None else _dtype.as_dtype(dtype)
+    return _new_tensor(xp.linspace(float(start), float(end), steps).astype(d.np), requires_grad)
+
+
+def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None, device=None,
+             requires_grad=False) -> Tensor:
+    d = _dtype.get_default_dtype() if dtype is None else _dtype.as_dtype(dtype)
+    data = xp.logspace(float(start), float(end), steps, base=base).astype(d.np)
+    return _new_tensor(data, requires_grad)
+
+
+def legacy_new(cls, *args, **kwargs) -> Tensor:
+    """`torch.Tensor(...)`: sizes give a zero-filled tensor, a sequence gives the default dtype."""
+    device = kwargs.pop("device", None)
+    check_device(device)
+    dtype = getattr(cls, "_legacy_dtype", None) or _dtype.get_default_dtype()
+    if not args:
+        return cls._make(xp.zeros((0,), dtype.np))
+    if len(args) == 1 and isinstance(args[0], Tensor):
+        return cls._make(args[0]._data, version=args[0]._version)
+    if len(args) == 1 and not isinstance(args[0], int):
+        data = args[0]
+        if isinstance(data, float | complex | bool):
+            raise TypeError(f"new(): data must be a sequence (got {type(data).__name__})")
+        return cls._make(_to_array(data, dtype))
+    return cls._make(xp.zeros(_size_args(args), dtype.np))
+
+
+class _LegacyMeta(type):
+    def __instancecheck__(cls, obj) -> bool:
+        return isinstance(obj, Tensor) and obj.dtype is cls._legacy_dtype
+
+
+def _legacy(name: str, d: _dtype.dtype):
+    def new(cls, *args, **kwargs):
+        t = legacy_new(Tensor, *args, **kwargs) if args and not isinstance(args[0], int) else None
+        if t is None:
+            return Tensor._make(xp.zeros(_size_args(args), d.np))
+        return t if t.dtype is d else Tensor._make(t._data.astype(d.np))
+
+    return _LegacyMeta(name, (), {"__new__": new, "_legacy_dtype": d})
+
+
+FloatTensor = _legacy("FloatTensor", _dtype.float32)
+DoubleTensor = _legacy("DoubleTensor", _dtype.float64)
+HalfTensor = _legacy("HalfTensor", _dtype.float16)
+LongTensor = _legacy("LongTensor", _dtype.int64)
+IntTensor = _legacy("IntTensor", _dtype.int32)
+ShortTensor = _legacy("ShortTensor", _dtype.int16)
+CharTensor = _legacy("CharTensor", _dtype.int8)
+ByteTensor = _legacy("ByteTensor", _dtype.uint8)
+BoolTensor = _legacy("BoolTensor", _dtype.bool_)
+
+
+# --- dtype casts and copies --------------------------------------------------------------------
+class ToCopyBackward0(Node):
+    def backward(self, grad):
+        return grad  # the engine casts back to the input's dtype
+
+
+def to_dtype(input: Tensor, dtype: _dtype.dtype, copy: bool = False) -> Tensor:
+    if input._data.dtype == dtype.np and not copy:
+        return input
+    data = input._data.astype(dtype.np)
+    if dtype.category < 2:
+        return _make(data)
+    return record(ToCopyBackward0, data, (input,))
+
+
+@method("to")
+def to(self, *args, **kwargs) -> Tensor:
+    """Cast to a dtype (`to(torch.float64)`, `to(other)`, `to('cpu', torch.float64)`)."""
+    dtype = kwargs.pop("dtype", None)
+    copy = kwargs.pop("copy", False)
+    check_device(kwargs.pop("device", None))
+    for a in args:
+        if isinstance(a, _dtype.dtype):
+            dtype = a
+        elif isinstance(a, Tensor):
+            dtype = a.dtype
+        else:
+            check_device(a)
+    if dtype is None:
+        return self.clone() if copy else self
+    return to_dtype(self, _dtype.as_dtype(dtype), copy)
+
+
+def _cast_method(d: _dtype.dtype):
+    def cast(self, memory_format=None) -> Tensor:
+        return to_dtype(self, d)
+
+    return cast
+
+
+for _name, _d in (("float", _dtype.float32), ("double", _dtype.float64), ("half", _dtype.float16),
+                  ("long", _dtype.int64), ("int", _dtype.int32), ("short", _dtype.int16),
+                  ("char", _dtype.int8), ("byte", _dtype.uint8), ("bool", _dtype.bool_),
+                  ("cfloat", _dtype.complex64), ("cdouble", _dtype.complex128)):
+    setattr(Tensor, _name, _cast_method(_d))
+
+
+class CloneBackward0(Node):
+    def backward(self, grad):
+        return grad
+
+
+@method("clone")
+def clone(input: Tensor, *, memory_format=None) -> Tensor:
+    """A copy with its own memory; gradients flow back to `input`."""
+    return record(CloneBackward0, input._data.copy(), (input,))
+
+
+@method("contiguous")
+def contiguous(input: Tensor, memory_format=None) -> Tensor:
+    """`input` itself when already C-contiguous, else a contiguous copy."""
+    if input._data.flags.c_contiguous:
+        return input
+    return record(CloneBackward0, xp.ascontiguousarray(input._data), (input,))
+
+
+Tensor.new_tensor = lambda self, data, dtype=None, **kw: tensor(
+    data, dtype=self.dtype if dtype is None else dtype, **kw)
+Tensor.new_zeros = lambda self, *size, dtype=None, **kw: zeros(
+    *size, dtype=self.dtype if dtype is None else dtype, **kw)
+Tensor.new_ones = lambda self, *size, dtype=None, **kw: ones(
+    *size, dtype=self.dtype if dtype is None else dtype, **kw)
+Tensor.new_empty = lambda self, *size, dtype=None, **kw: empty(
+    *size, dtype=self.dtype if dtype is None else dtype, **kw)
+Tensor.new_full = lambda self, size, fill_value, dtype=None, **kw: full(
+    size, fill_value, dtype=self.dtype if dtype is None else dtype, **kw)

@@ -1,0 +1,205 @@
+"""In-place operations, version counters, and the rebasing of views (`CopySlices`).
+
+Every in-place op is its out-of-place op plus a write: `x.mul_(y)` computes `mul(x, y)`, writes the
+result into x's memory, bumps x's version (shared with all views of x and with `detach()`), and
+makes the op's node x's new `grad_fn`. If the op saved x's old value for backward, that value is
+copied first, so gradients stay right.
+
+Writing into a *view* changes its base too. As in PyTorch the base's history becomes a
+`CopySlices` node (the old base with the view's region replaced by the op's result), and the view's
+history becomes an `AsStridedBackward0` that reads its region out of the base's gradient.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from dyngrad import _dtype
+from dyngrad._backend import xp
+from dyngrad._tensor import Tensor
+from dyngrad.autograd import grad_mode
+from dyngrad.autograd.node import Node
+
+_gm = grad_mode.state
+_LEAF = "a leaf Variable that requires grad is being used in an in-place operation."
+_VIEW_OF_LEAF = "a view of a leaf Variable that requires grad is being used in an in-place operation."
+_NO_GRAD_VIEW = (
+    "A view was created in no_grad mode and is being modified inplace with grad mode enabled. "
+    "Given that this use case is ambiguous and error-prone, it is forbidden. You can clarify your "
+    "code by moving both the view and the inplace either both inside the no_grad block (if you "
+    "don't want the inplace to be tracked) or both outside (if you want the inplace to be "
+    "tracked)."
+)
+_INFERENCE = (
+    "Inplace update to inference tensor outside InferenceMode is not allowed.You can make a clone "
+    "to get a normal tensor before doing inplace update.See "
+    "https://github.com/pytorch/rfcs/pull/17 for more details."
+)
+
+
+def bump_version(t: Tensor, op: str) -> None:
+    """Count an in-place write, remembering which op did it and from which line of user code."""
+    frame = sys._getframe(2)
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("dyngrad"):
+        frame = frame.f_back
+    where = f" at {frame.f_code.co_filename}:{frame.f_lineno}" if frame is not None else ""
+    version = t._version
+    version[0] += 1
+    version[1] = f"{op}(){where}"
+
+
+def check_inplace(t: Tensor, others) -> bool:
+    """Raise PyTorch's errors for forbidden in-place writes; True if the write must be recorded."""
+    if t._x is not None and "inference" in t._x and not _gm.inference:
+        raise RuntimeError(_INFERENCE)
+    if not _gm.enabled:
+        return False
+    recording = t._requires_grad or any(isinstance(o, Tensor) and o._requires_grad for o in others)
+    if t._view is not None:
+        t._refresh_view()
+        view = t._view
+        base = view.base
+        if view.creation is not None and (t._requires_grad or recording):
+            if view.creation == "no_grad" and base._requires_grad:
+                raise RuntimeError(_NO_GRAD_VIEW)
+            if view.creation != "no_grad" and recording:
+                raise RuntimeError(
+                    f"Output {t._output_nr} of {view.creation} is a view and is being modified "
+                    "inplace. This view is the output of a function that returns multiple views. "
+                    "Such functions do not allow the output views to be modified inplace. You "
+                    "should replace the inplace operation by an out-of-place one."
+                )
+        if base._grad_fn is None and base._requires_grad:
+            raise RuntimeError(_VIEW_OF_LEAF)
+    elif t._grad_fn is None and t._requires_grad:
+        raise RuntimeError(_LEAF)
+    return recording
+
+
+def write(t: Tensor, result: Tensor, op: str) -> None:
+    """Store `result` in t's memory, casting as PyTorch allows and refusing what it refuses."""
+    src = result._data
+    dst = t._data
+    if src.dtype is not dst.dtype and not _dtype.can_cast(_dtype.FROM_NP[src.dtype],
+                                                          _dtype.FROM_NP[dst.dtype]):
+        raise RuntimeError(
+            f"result type {_dtype.FROM_NP[src.dtype]._short} can't be cast to the desired output "
+            f"type {_dtype.FROM_NP[dst.dtype]._short}"
+        )
+    if src.shape != dst.shape:
+        if xp.broadcast_shapes(src.shape, dst.shape) != dst.shape:
+            raise RuntimeError(
+                f"output with shape {list(dst.shape)} doesn't match the broadcast shape "
+                f"{list(xp.broadcast_shapes(src.shape, dst.shape))}"
+            )
+    if not dst.flags.writeable:
+        raise RuntimeError("unsupported operation: the tensor's memory is read-only")
+    xp.copyto(dst, src, casting="unsafe")
+    bump_version(t, op)
+
+
+def apply_inplace(t: Tensor, op, *args, name: str = "", **kwargs) -> Tensor:
+    """Run `op(t, *args)` and write its result into t, recording it as PyTorch does."""
+    others = args + tuple(kwargs.values())
+    if not check_inplace(t, others):
+        with grad_mode.no_grad():
+            result = op(t, *args, **kwargs)
+        write(t, result, name)
+        return t
+    old = Tensor._make(t._data, t._requires_grad, t._grad_fn, t._output_nr)
+    old._accum = t._accum
+    old._view = t._view
+    result = op(old, *args, **kwargs)
+    node = result._grad_fn
+    if result._data.dtype is not t._data.dtype:
+        from dyngrad.ops.creation import to_dtype
+
+        result = to_dtype(result, _dtype.FROM_NP[t._data.dtype])
+        node = result._grad_fn
+    if node is not None and node._saved and any(
+        type(s) is tuple and s[0] is old for s in node._saved
+    ):
+        old._data = t._data.copy()  # the formula needs the value from before the write
+    write(t, result, name)
+    if t._view is None:
+        _take_history(t, node)
+    else:
+        _rebase(t, node)
+    return t
+
+
+def _take_history(t: Tensor, node) -> None:
+    retains = t.retains_grad
+    t._grad_fn = node
+    t._output_nr = 0
+    t._requires_grad = True
+    if retains:
+        t._x["retains_grad"] = False
+        t.retain_grad()
+
+
+def _rebase(view: Tensor, node) -> None:
+    base = view._view.base
+    copy = CopySlices()
+    copy._next = (base._edge(),) + node._next[1:]
+    copy._meta = ((base._data.shape, base._data.dtype),) + node._meta[1:]
+    copy.fn = view._view.fn
+    copy.op = node
+    _take_history(base, copy)
+    view._grad_fn = AsStridedBackward0.of(base, view._view.fn, view)
+    view._output_nr = 0
+    view._requires_grad = True
+    view._view.base_fn = copy
+
+
+class CopySlices(Node):
+    """The base after an in-place op on one of its views: the op's gradient, written into the
+    view's region of the base's gradient."""
+
+    def name(self) -> str:
+        return "torch::autograd::CopySlices"
+
+    def backward(self, grad):
+        from dyngrad.autograd.engine import _fit
+
+        result = grad.clone() if isinstance(grad, Tensor) else grad.copy()
+        region = self.fn(result)
+        grads = self.op.apply([region.clone() if isinstance(region, Tensor) else region.copy()])
+        first = grads[0]
+        if first is None:
+            first = 0.0
+        else:
+            first = _fit(first, self.op._meta[0])
+        if isinstance(region, Tensor):
+            region.copy_(first)
+        else:
+            region[...] = first
+        return (result,) + tuple(grads[1:])
+
+    def release(self) -> None:
+        self.op.release()
+
+
+class AsStridedBackward0(Node):
+    """A view whose base was modified in place: its gradient lands in its region of the base."""
+
+    @classmethod
+    def of(cls, base: Tensor, fn, view: Tensor) -> AsStridedBackward0:
+        node = cls()
+        node._next = (base._edge(),)
+        node._meta = ((base._data.shape, base._data.dtype),)
+        node.fn = fn
+        node.size = tuple(view._data.shape)
+        return node
+
+    def backward(self, grad):
+        shape, dtype = self._meta[0]
+        if isinstance(grad, Tensor):
+            from dyngrad.ops.creation import zeros
+
+            out = zeros(shape, dtype=_dtype.FROM_NP[dtype])
+            self.fn(out).copy_(grad)
+            return out
+        out = xp.zeros(shape, dtype)
+        self.fn(out)[...] = grad
+        return out

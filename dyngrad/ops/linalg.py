@@ -1,0 +1,3 @@
+"""linalg ops (in progress)."""
+
+__all__: list = []

@@ -1,0 +1,3 @@
+"""reduction ops (in progress)."""
+
+__all__: list = []

@@ -1,0 +1,3 @@
+"""shape ops (in progress)."""
+
+__all__: list = []

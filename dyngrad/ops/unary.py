@@ -1,0 +1,3 @@
+"""unary ops (in progress)."""
+
+__all__: list = []
