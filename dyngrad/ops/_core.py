@@ -133,7 +133,9 @@ def binary_operands(x, y, fname: str = "op", to_float: bool = False):
     if isinstance(y, Tensor):
         b, a = binary_operands(y, x, fname, to_float)
         return a, b
-    raise TypeError(f"{fname}(): argument 'input' (position 1) must be Tensor, not {type(x).__name__}")
+    raise TypeError(
+        f"{fname}(): argument 'input' (position 1) must be Tensor, not {type(x).__name__}"
+    )
 
 
 def _cast_scalar(v, dt):

@@ -96,3 +96,16 @@ def cast(x, like):
     if isinstance(x, Tensor):
         return x.to(like.dtype)
     return x.astype(like.dtype)
+
+
+def zeros_like_shape(x, shape):
+    """Zeros of `shape` in x's dtype, of x's kind (array or tensor)."""
+    if isinstance(x, Tensor):
+        return Tensor._make(xp.zeros(shape, x._data.dtype))
+    return xp.zeros(shape, x.dtype)
+
+
+def select(x, dim, index):
+    if isinstance(x, Tensor):
+        return x.select(dim, index)
+    return xp.take(x, index, axis=dim)

@@ -122,7 +122,7 @@ class DivBackward1(Node):
 
 @method("div", "divide", "true_divide")
 def div(input, other, *, rounding_mode=None, out=None) -> Tensor:
-    """input / other; `rounding_mode` 'trunc' or 'floor' rounds the quotient (not differentiable)."""
+    """input / other; `rounding_mode` 'trunc' or 'floor' rounds the quotient (no gradient)."""
     if rounding_mode is not None:
         return _rounded_div(input, other, rounding_mode)
     a, b = binary_operands(input, other, "div", to_float=True)

@@ -1,3 +1,307 @@
-"""indexing ops (in progress)."""
+"""Indexing: `x[...]`, `x[...] = v`, copy_/fill_/zero_, and index_put.
 
-__all__: list = []
+As in PyTorch, integers, slices, `None` and `...` are applied first as views (select, slice,
+unsqueeze); what remains (integer arrays, boolean masks) is one advanced-indexing step that copies.
+"""
+
+from __future__ import annotations
+
+from dyngrad._backend import xp
+from dyngrad._tensor import Tensor
+from dyngrad.autograd import grad_mode
+from dyngrad.autograd.node import Node
+from dyngrad.ops import _poly as P
+from dyngrad.ops._core import method, record
+from dyngrad.ops.inplace import apply_inplace, check_inplace, write
+from dyngrad.ops.shape import as_view, select, slice_dim, unsqueeze
+
+__all__ = ["index_put"]
+
+
+class AliasBackward0(Node):
+    def backward(self, grad):
+        return grad
+
+
+def _alias(x: Tensor) -> Tensor:
+    return as_view(record(AliasBackward0, x._data.view(), (x,)), x, lambda a: a)
+
+
+def _normalize(index) -> list:
+    """The index as a list of ints, slices, None, Ellipsis and integer/boolean arrays."""
+    if not isinstance(index, tuple):
+        if isinstance(index, list) and any(
+            isinstance(i, slice | list | tuple | Tensor) or i is None or i is Ellipsis
+            for i in index
+        ):
+            index = tuple(index)
+        else:
+            index = (index,)
+    out = []
+    for item in index:
+        if isinstance(item, Tensor):
+            data = item._data
+            if data.dtype.kind in "iu" and data.ndim == 0:
+                out.append(int(data))
+            elif data.dtype.kind in "iub":
+                out.append(data if data.dtype != xp.uint8 else data.astype(bool))
+            else:
+                raise IndexError(
+                    "tensors used as indices must be long, int, byte or bool tensors"
+                )
+        elif isinstance(item, list | tuple):
+            arr = xp.asarray([i.item() if isinstance(i, Tensor) else i for i in item])
+            if arr.dtype.kind not in "iub" and arr.size:
+                raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+            out.append(arr.astype(xp.int64) if arr.dtype.kind != "b" else arr)
+        elif isinstance(item, xp.ndarray):
+            out.append(item)
+        elif isinstance(item, bool | xp.bool_):
+            out.append(xp.asarray(item))
+        elif isinstance(item, int | xp.integer):
+            out.append(int(item))
+        elif item is None or item is Ellipsis or isinstance(item, slice):
+            out.append(item)
+        else:
+            raise IndexError(
+                "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables "
+                "are valid indices (got " + type(item).__name__ + ")"
+            )
+    return out
+
+
+def _consumed(item) -> int:
+    if isinstance(item, xp.ndarray):
+        return item.ndim if item.dtype == xp.bool_ else 1
+    return 0 if item is None else 1
+
+
+def _basic(x: Tensor, index) -> tuple[Tensor, list]:
+    """Apply ints, slices, None and ... as views; return the view and the advanced indices,
+    one entry per remaining dim (None where a dim is not indexed)."""
+    items = _normalize(index)
+    n_ell = sum(1 for i in items if i is Ellipsis)
+    if n_ell > 1:
+        raise IndexError("an index can only have a single ellipsis ('...')")
+    used = sum(_consumed(i) for i in items if i is not Ellipsis)
+    nd = x._data.ndim
+    if used > nd:
+        raise IndexError(f"too many indices for tensor of dimension {nd}")
+    out, dim, advanced = x, 0, []
+    for item in items:
+        if item is Ellipsis:
+            skip = nd - used
+            advanced.extend([None] * skip)
+            dim += skip
+        elif item is None:
+            out = unsqueeze(out, dim)
+            advanced.append(None)
+            dim += 1
+        elif isinstance(item, int):
+            size = out._data.shape[dim]
+            if not -size <= item < size:
+                raise IndexError(
+                    f"index {item} is out of bounds for dimension {dim} with size {size}"
+                )
+            out = select(out, dim, item)
+        elif isinstance(item, slice):
+            if item.step is not None and item.step <= 0:
+                raise ValueError("step must be greater than zero")
+            if item != slice(None) and slice(*item.indices(out._data.shape[dim])) != slice(
+                0, out._data.shape[dim], 1
+            ):
+                out = slice_dim(out, dim, item.start, item.stop, item.step or 1)
+            advanced.append(None)
+            dim += 1
+        elif item.dtype == xp.bool_ and item.ndim == 0:
+            out = unsqueeze(out, dim)
+            advanced.append(xp.zeros(int(item), xp.int64))
+            dim += 1
+        elif item.dtype == xp.bool_:
+            shape = out._data.shape[dim:dim + item.ndim]
+            if item.shape != shape:
+                k = next(i for i, (a, b) in enumerate(zip(item.shape, shape, strict=False))
+                         if a != b)
+                raise IndexError(
+                    f"The shape of the mask {list(item.shape)} at index {k} does not match the "
+                    f"shape of the indexed tensor {list(out._data.shape)} at index {dim + k}"
+                )
+            advanced.extend(xp.nonzero(item))
+            dim += item.ndim
+        else:
+            size = out._data.shape[dim]
+            if item.size and (item.max() >= size or item.min() < -size):
+                bad = item.max() if item.max() >= size else item.min()
+                raise IndexError(
+                    f"index {bad} is out of bounds for dimension {dim} with size {size}"
+                )
+            advanced.append(item)
+            dim += 1
+    return out, advanced
+
+
+def _advanced_key(advanced: list) -> tuple | None:
+    last = max((i for i, a in enumerate(advanced) if a is not None), default=-1)
+    if last < 0:
+        return None
+    return tuple(slice(None) if a is None else a for a in advanced[: last + 1])
+
+
+class IndexBackward0(Node):
+    def backward(self, grad):
+        shape, _ = self._meta[0]
+        out = P.zeros_like_shape(grad, shape)
+        if isinstance(out, Tensor):
+            return index_put(out, self.key, grad, accumulate=True)
+        xp.add.at(out, self.key, grad)
+        return out
+
+
+def getitem(self: Tensor, index) -> Tensor:
+    """x[index], with PyTorch's semantics for every kind of index."""
+    view, advanced = _basic(self, index)
+    key = _advanced_key(advanced)
+    if key is None:
+        return view if view is not self else _alias(self)
+    return record(IndexBackward0, view._data[key], (view,), key=key)
+
+
+def setitem(self: Tensor, index, value) -> None:
+    """x[index] = value, recorded as copy_ into a view (CopySlices) or as index_put_."""
+    if not isinstance(value, Tensor):
+        if not isinstance(value, bool | int | float | complex | xp.generic | xp.ndarray):
+            value = xp.asarray(value)
+        value = Tensor._make(xp.asarray(value, dtype=self._data.dtype))
+    if not check_inplace(self, (value,)):
+        with grad_mode.no_grad():
+            view, advanced = _basic(self, index)
+        key = _advanced_key(advanced)
+        src = value._data
+        if key is None:
+            write(view, Tensor._make(xp.broadcast_to(src, view._data.shape)), "__setitem__")
+        else:
+            view._data[key] = src
+            view._version[0] += 1
+        return
+    view, advanced = _basic(self, index)
+    key = _advanced_key(advanced)
+    if key is None:
+        (view if view is not self else _alias(self)).copy_(value)
+    else:
+        apply_inplace(view, index_put, key, value, name="index_put_")
+
+
+Tensor.__getitem__ = getitem
+Tensor.__setitem__ = setitem
+
+
+# --- index_put ---------------------------------------------------------------------------------
+class IndexPutBackward0(Node):
+    def backward(self, grad):
+        g_values = grad[self.key]
+        if self.accumulate:
+            return grad, g_values
+        if isinstance(grad, Tensor):
+            g_self = index_put(grad, self.key, P.zeros_like_shape(grad, ()), accumulate=False)
+        else:
+            g_self = grad.copy()
+            g_self[self.key] = 0
+        return g_self, g_values
+
+
+def _key_of(indices) -> tuple:
+    if isinstance(indices, tuple) and all(
+        isinstance(i, slice | xp.ndarray) or i is None for i in indices
+    ):
+        return indices
+    return tuple(i._data if isinstance(i, Tensor) else i for i in indices)
+
+
+def index_put(input: Tensor, indices, values, accumulate: bool = False) -> Tensor:
+    """A copy of input with `values` put at `indices` (summed there when accumulate)."""
+    key = _key_of(indices)
+    out = input._data.copy()
+    v = values._data if isinstance(values, Tensor) else values
+    if accumulate:
+        xp.add.at(out, key, v)
+    else:
+        out[key] = v
+    return record(IndexPutBackward0, out, (input, values), key=key, accumulate=accumulate)
+
+
+Tensor.index_put = index_put
+
+
+@method("index_put_")
+def index_put_(self: Tensor, indices, values, accumulate: bool = False) -> Tensor:
+    return apply_inplace(self, index_put, indices, values, accumulate, name="index_put_")
+
+
+# --- copy_ / fill_ / zero_ ---------------------------------------------------------------------
+class CopyBackwards(Node):
+    def backward(self, grad):
+        return P.zeros_like(grad), grad
+
+
+def _copy(self: Tensor, src: Tensor) -> Tensor:
+    data = xp.broadcast_to(src._data, self._data.shape).astype(self._data.dtype)
+    return record(CopyBackwards, data, (self, src))
+
+
+@method("copy_")
+def copy_(self: Tensor, src, non_blocking: bool = False) -> Tensor:
+    """Copy src's values (broadcast, cast) into self."""
+    if not isinstance(src, Tensor):
+        raise TypeError(
+            f"copy_(): argument 'other' (position 1) must be Tensor, not {type(src).__name__}"
+        )
+    try:
+        xp.broadcast_shapes(src._data.shape, self._data.shape)
+    except ValueError:
+        raise RuntimeError(
+            f"The size of tensor a ({self._data.shape[-1] if self._data.ndim else 1}) must match "
+            f"the size of tensor b ({src._data.shape[-1] if src._data.ndim else 1}) at "
+            "non-singleton dimension 0"
+        ) from None
+    return apply_inplace(self, _copy, src, name="copy_")
+
+
+class FillBackward0(Node):
+    def backward(self, grad):
+        return P.zeros_like(grad)
+
+
+class FillBackward1(Node):
+    def backward(self, grad):
+        return P.zeros_like(grad), P.sum(grad, None)
+
+
+def _fill(self: Tensor, value) -> Tensor:
+    if isinstance(value, Tensor):
+        if value._data.ndim:
+            raise RuntimeError(
+                "fill_ only supports 0-dimension value tensor but got tensor with "
+                f"{value._data.ndim} dimensions."
+            )
+        data = xp.full(self._data.shape, value._data, self._data.dtype)
+        return record(FillBackward1, data, (self, value))
+    return record(FillBackward0, xp.full(self._data.shape, value, self._data.dtype), (self,))
+
+
+class ZeroBackward0(Node):
+    def backward(self, grad):
+        return P.zeros_like(grad)
+
+
+def _zero(self: Tensor) -> Tensor:
+    return record(ZeroBackward0, xp.zeros_like(self._data), (self,))
+
+
+@method("fill_")
+def fill_(self: Tensor, value) -> Tensor:
+    return apply_inplace(self, _fill, value, name="fill_")
+
+
+@method("zero_")
+def zero_(self: Tensor) -> Tensor:
+    return apply_inplace(self, _zero, name="zero_")

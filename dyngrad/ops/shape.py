@@ -1,3 +1,727 @@
-"""shape ops (in progress)."""
+"""Shape ops. Most are *views*: they share memory and the version counter with their input.
 
-__all__: list = []
+A view records how to replay itself on its base (`ViewInfo.fn`), so a later in-place write
+through the view can be recorded against the base (see `inplace.py`).
+"""
+
+from __future__ import annotations
+
+import math
+
+from dyngrad._backend import xp
+from dyngrad._size import Size
+from dyngrad._tensor import Tensor, ViewInfo, _wrap_dim
+from dyngrad.autograd import grad_mode
+from dyngrad.autograd.node import Node
+from dyngrad.ops import _poly as P
+from dyngrad.ops._core import method, record, record_multi
+
+__all__ = [
+    "reshape", "flatten", "unflatten", "transpose", "swapaxes", "swapdims", "t", "permute",
+    "movedim", "moveaxis", "squeeze", "unsqueeze", "broadcast_to", "broadcast_tensors",
+    "broadcast_shapes", "narrow", "select", "unbind", "split", "chunk", "tensor_split", "cat",
+    "concat", "concatenate", "stack", "hstack", "vstack", "dstack", "column_stack", "flip",
+    "fliplr", "flipud", "roll", "ravel", "atleast_1d", "atleast_2d", "atleast_3d", "as_strided",
+    "diagonal",
+]
+
+
+def as_view(out: Tensor, input: Tensor, fn, creation: str | None = None) -> Tensor:
+    """Mark `out` as a view of `input`: shared version counter, replayable from the base."""
+    out._version = input._version
+    if input._view is None:
+        base, full = input, fn
+    else:
+        base, prev = input._view.base, input._view.fn
+        full = _compose(prev, fn)
+    if creation is None and not grad_mode.state.enabled:
+        creation = "no_grad"
+    out._view = ViewInfo(base, full, creation)
+    return out
+
+
+def _compose(f, g):
+    return lambda a: g(f(a))
+
+
+def _view_op(cls, data, input: Tensor, fn, **attrs) -> Tensor:
+    return as_view(record(cls, data, (input,), **attrs), input, fn)
+
+
+def _shape_arg(shape) -> tuple:
+    if len(shape) == 1 and isinstance(shape[0], list | tuple | Size):
+        shape = tuple(shape[0])
+    return tuple(int(s) for s in shape)
+
+
+def _infer_shape(shape: tuple, numel: int) -> tuple:
+    if shape.count(-1) > 1:
+        raise RuntimeError("only one dimension can be inferred")
+    known = math.prod(s for s in shape if s != -1)
+    if -1 in shape:
+        if known == 0 or numel % known:
+            raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+        return tuple(numel // known if s == -1 else s for s in shape)
+    if known != numel:
+        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+    return shape
+
+
+# --- view / reshape ----------------------------------------------------------------------------
+class ViewBackward0(Node):
+    def backward(self, grad):
+        return P.reshape(grad, self.self_sym_sizes)
+
+
+class UnsafeViewBackward0(ViewBackward0):
+    pass
+
+
+@method("view")
+def view(self: Tensor, *shape) -> Tensor:
+    """The same data with another shape; never copies (see `reshape`)."""
+    from dyngrad import _dtype
+
+    if len(shape) == 1 and isinstance(shape[0], _dtype.dtype):
+        raise RuntimeError("view(dtype) is not supported by dyngrad")
+    shape = _infer_shape(_shape_arg(shape), self._data.size)
+    try:
+        data = xp.reshape(self._data, shape, copy=False)
+    except ValueError:
+        raise RuntimeError(
+            "view size is not compatible with input tensor's size and stride (at least one "
+            "dimension spans across two contiguous subspaces). Use .reshape(...) instead."
+        ) from None
+    return _view_op(ViewBackward0, data, self, lambda a: P.reshape(a, shape),
+                    self_sym_sizes=self._data.shape)
+
+
+@method("reshape")
+def reshape(input: Tensor, *shape) -> Tensor:
+    """A view when the memory layout allows, else a copy (as PyTorch)."""
+    shape = _infer_shape(_shape_arg(shape), input._data.size)
+    try:
+        data = xp.reshape(input._data, shape, copy=False)
+    except ValueError:
+        data = xp.reshape(input._data, shape)
+        from dyngrad.ops.creation import clone
+
+        copied = clone(input)
+        return record(UnsafeViewBackward0, data, (copied,), self_sym_sizes=input._data.shape)
+    return _view_op(ViewBackward0, data, input, lambda a: P.reshape(a, shape),
+                    self_sym_sizes=input._data.shape)
+
+
+@method("view_as")
+def view_as(self: Tensor, other: Tensor) -> Tensor:
+    return view(self, other._data.shape)
+
+
+@method("reshape_as")
+def reshape_as(self: Tensor, other: Tensor) -> Tensor:
+    return reshape(self, other._data.shape)
+
+
+@method("flatten")
+def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Merge dims start_dim..end_dim into one."""
+    nd = input._data.ndim
+    if nd == 0:
+        return reshape(input, (1,))
+    s, e = _wrap_dim(start_dim, nd), _wrap_dim(end_dim, nd)
+    if s > e:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    if s == e:
+        return input
+    shape = input._data.shape
+    return reshape(input, shape[:s] + (math.prod(shape[s:e + 1]),) + shape[e + 1:])
+
+
+@method("ravel")
+def ravel(input: Tensor) -> Tensor:
+    return reshape(input, (-1,))
+
+
+@method("unflatten")
+def unflatten(input: Tensor, dim: int, sizes) -> Tensor:
+    d = _wrap_dim(dim, input._data.ndim)
+    shape = input._data.shape
+    sizes = _infer_shape(tuple(sizes), shape[d])
+    return view(input, shape[:d] + sizes + shape[d + 1:])
+
+
+# --- transposes --------------------------------------------------------------------------------
+class TransposeBackward0(Node):
+    def backward(self, grad):
+        return P.transpose(grad, self.dim0, self.dim1)
+
+
+class TBackward0(Node):
+    def backward(self, grad):
+        return P.transpose(grad, 0, -1) if len(self._meta[0][0]) == 2 else grad
+
+
+class PermuteBackward0(Node):
+    def backward(self, grad):
+        inverse = [0] * len(self.dims)
+        for i, d in enumerate(self.dims):
+            inverse[d] = i
+        return P.permute(grad, tuple(inverse))
+
+
+@method("transpose", "swapaxes", "swapdims")
+def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
+    """Swap two dims (a view)."""
+    nd = input._data.ndim
+    d0, d1 = _wrap_dim(dim0, nd), _wrap_dim(dim1, nd)
+    data = xp.swapaxes(input._data, d0, d1) if nd else input._data
+    return _view_op(TransposeBackward0, data, input, lambda a: P.transpose(a, d0, d1) if nd else a,
+                    dim0=d0, dim1=d1)
+
+
+swapaxes = swapdims = transpose
+
+
+@method("t")
+def t(input: Tensor) -> Tensor:
+    """Transpose a matrix (0-D and 1-D tensors are returned as they are)."""
+    nd = input._data.ndim
+    if nd > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {nd}D")
+    data = input._data.T
+    return _view_op(TBackward0, data, input, lambda a: P.transpose(a, 0, -1) if nd == 2 else a)
+
+
+@method("permute")
+def permute(input: Tensor, *dims) -> Tensor:
+    """Reorder dims (a view)."""
+    dims = _shape_arg(dims)
+    nd = input._data.ndim
+    if len(dims) != nd:
+        raise RuntimeError(
+            "permute(sparse_coo): number of dimensions in the tensor input does not match the "
+            f"length of the desired ordering of dimensions i.e. input.dim() = {nd} is not equal to "
+            f"len(dims) = {len(dims)}"
+        )
+    dims = tuple(_wrap_dim(d, nd) for d in dims)
+    if len(set(dims)) != nd:
+        raise RuntimeError("permute(): duplicate dims are not allowed.")
+    return _view_op(PermuteBackward0, xp.transpose(input._data, dims), input,
+                    lambda a: P.permute(a, dims), dims=dims)
+
+
+def _T(self: Tensor) -> Tensor:
+    nd = self._data.ndim
+    return permute(self, tuple(range(nd - 1, -1, -1))) if nd != 1 else self
+
+
+def _mT(self: Tensor) -> Tensor:
+    return transpose(self, -2, -1)
+
+
+Tensor.T = property(lambda self: t(self) if self._data.ndim == 2 else _T(self))
+Tensor.mT = property(_mT)
+Tensor.H = property(lambda self: Tensor.T.fget(self).conj())
+Tensor.mH = property(lambda self: _mT(self).conj())
+
+
+@method("movedim", "moveaxis")
+def movedim(input: Tensor, source, destination) -> Tensor:
+    nd = input._data.ndim
+    src = [source] if isinstance(source, int) else list(source)
+    dst = [destination] if isinstance(destination, int) else list(destination)
+    src = [_wrap_dim(s, nd) for s in src]
+    dst = [_wrap_dim(d, nd) for d in dst]
+    order = [d for d in range(nd) if d not in src]
+    for d, s in sorted(zip(dst, src, strict=True)):
+        order.insert(d, s)
+    return permute(input, tuple(order))
+
+
+moveaxis = movedim
+
+
+# --- squeeze / unsqueeze / expand --------------------------------------------------------------
+class SqueezeBackward0(Node):
+    def backward(self, grad):
+        return P.reshape(grad, self.self_sym_sizes)
+
+
+SqueezeBackward1 = type("SqueezeBackward1", (SqueezeBackward0,), {})
+SqueezeBackward2 = type("SqueezeBackward2", (SqueezeBackward0,), {})
+
+
+class UnsqueezeBackward0(Node):
+    def backward(self, grad):
+        return P.reshape(grad, self._meta[0][0])
+
+
+@method("squeeze")
+def squeeze(input: Tensor, dim=None) -> Tensor:
+    """Drop dims of size 1 (all, or only `dim`)."""
+    shape = input._data.shape
+    nd = len(shape)
+    if dim is None:
+        dims, cls = tuple(i for i, s in enumerate(shape) if s == 1), SqueezeBackward0
+    elif isinstance(dim, int):
+        dims, cls = (_wrap_dim(dim, nd),), SqueezeBackward1
+    else:
+        dims, cls = tuple(_wrap_dim(d, nd) for d in dim), SqueezeBackward2
+    dims = tuple(d for d in dims if nd and shape[d] == 1)
+    new = tuple(s for i, s in enumerate(shape) if i not in dims)
+    return _view_op(cls, input._data.reshape(new), input, lambda a: P.reshape(a, new),
+                    self_sym_sizes=shape)
+
+
+@method("unsqueeze")
+def unsqueeze(input: Tensor, dim: int) -> Tensor:
+    """Insert a dim of size 1 at `dim`."""
+    d = _wrap_dim(dim, input._data.ndim + 1)
+    new = input._data.shape[:d] + (1,) + input._data.shape[d:]
+    return _view_op(UnsqueezeBackward0, input._data.reshape(new), input,
+                    lambda a: P.reshape(a, new), dim=d)
+
+
+class ExpandBackward0(Node):
+    def backward(self, grad):
+        return grad  # the engine sums the broadcast dims away
+
+
+@method("expand")
+def expand(input: Tensor, *sizes) -> Tensor:
+    """Broadcast size-1 dims to `sizes` without copying (-1 keeps a dim)."""
+    sizes = _shape_arg(sizes)
+    shape = input._data.shape
+    if len(sizes) < len(shape):
+        raise RuntimeError(
+            f"expand(torch.{input.dtype.legacy}{{{list(shape)}}}, size={list(sizes)}): the number "
+            "of sizes provided (" + str(len(sizes)) + ") must be greater or equal to the number of "
+            f"dimensions in the tensor ({len(shape)})"
+        )
+    lead = len(sizes) - len(shape)
+    target = []
+    for i, s in enumerate(sizes):
+        have = shape[i - lead] if i >= lead else None
+        if s == -1:
+            if have is None:
+                raise RuntimeError(
+                    f"The expanded size of the tensor (-1) isn't allowed in a leading, "
+                    f"non-existing dimension {i}"
+                )
+            s = have
+        elif have is not None and have != 1 and have != s:
+            raise RuntimeError(
+                f"The expanded size of the tensor ({s}) must match the existing size ({have}) at "
+                f"non-singleton dimension {i}.  Target sizes: {list(sizes)}.  Tensor sizes: "
+                f"{list(shape)}"
+            )
+        target.append(s)
+    target = tuple(target)
+    return _view_op(ExpandBackward0, xp.broadcast_to(input._data, target), input,
+                    lambda a: P.expand(a, target), self_sym_sizes=shape)
+
+
+@method("expand_as")
+def expand_as(self: Tensor, other: Tensor) -> Tensor:
+    return expand(self, other._data.shape)
+
+
+@method("broadcast_to")
+def broadcast_to(input: Tensor, size) -> Tensor:
+    return expand(input, tuple(size))
+
+
+def broadcast_shapes(*shapes) -> Size:
+    try:
+        return Size(xp.broadcast_shapes(*[(s,) if isinstance(s, int) else tuple(s)
+                                          for s in shapes]))
+    except ValueError:
+        raise RuntimeError(f"Shape mismatch: objects cannot be broadcast to a single shape: {shapes}"
+                           ) from None
+
+
+def broadcast_tensors(*tensors) -> tuple:
+    shape = broadcast_shapes(*[t._data.shape for t in tensors])
+    return tuple(expand(t, shape) for t in tensors)
+
+
+# --- select / narrow / slice / diagonal --------------------------------------------------------
+class SelectBackward0(Node):
+    def backward(self, grad):
+        shape, dtype = self._meta[0]
+        out = P.zeros_like_shape(grad, shape)
+        return _scatter_into(out, grad, (slice(None),) * self.dim + (self.index, Ellipsis))
+
+
+class SliceBackward0(Node):
+    def backward(self, grad):
+        shape, dtype = self._meta[0]
+        out = P.zeros_like_shape(grad, shape)
+        return _scatter_into(out, grad,
+                             (slice(None),) * self.dim + (slice(self.start, self.end, self.step),))
+
+
+def _scatter_into(out, grad, index):
+    """out with `grad` written at `index`, differentiably when tensors are involved."""
+    if isinstance(out, Tensor):
+        out[index] = grad
+        return out
+    out[index] = grad
+    return out
+
+
+@method("select")
+def select(input: Tensor, dim: int, index: int) -> Tensor:
+    """The slice at `index` along `dim`, with that dim removed (a view)."""
+    nd = input._data.ndim
+    if nd == 0:
+        raise IndexError("select() cannot be applied to a 0-dim tensor.")
+    d = _wrap_dim(dim, nd)
+    size = input._data.shape[d]
+    if not -size <= index < size:
+        raise IndexError(
+            f"select(): index {index} out of range for tensor of size {list(input._data.shape)} at "
+            f"dimension {d}"
+        )
+    i = index % size
+    key = (slice(None),) * d + (i, Ellipsis)  # the Ellipsis keeps a 0-d result a view
+    return _view_op(SelectBackward0, input._data[key], input, lambda a: a[key], dim=d, index=i)
+
+
+def slice_dim(input: Tensor, dim: int, start, end, step: int = 1) -> Tensor:
+    """input[..., start:end:step, ...] along `dim` (a view, recorded as SliceBackward0)."""
+    d = _wrap_dim(dim, input._data.ndim)
+    s, e, st = slice(start, end, step).indices(input._data.shape[d])
+    e = max(e, s)
+    key = (slice(None),) * d + (slice(s, e, st),)
+    return _view_op(SliceBackward0, input._data[key], input, lambda a: a[key], dim=d, start=s,
+                    end=e, step=st)
+
+
+@method("narrow")
+def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
+    d = _wrap_dim(dim, input._data.ndim)
+    size = input._data.shape[d]
+    if isinstance(start, Tensor):
+        start = start.item()
+    if start < 0:
+        start += size
+    if not 0 <= start <= size or length < 0 or start + length > size:
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
+    return slice_dim(input, d, start, start + length)
+
+
+class DiagonalBackward0(Node):
+    def backward(self, grad):
+        shape, _ = self._meta[0]
+        out = P.zeros_like_shape(grad, shape)
+        region = diagonal(out, self.offset, self.dim1, self.dim2) if isinstance(out, Tensor) else \
+            _diag_view(out, self.offset, self.dim1, self.dim2)
+        if isinstance(region, Tensor):
+            region.copy_(grad)
+        else:
+            region[...] = grad
+        return out
+
+
+def _diag_view(a, offset, d1, d2):
+    """A writable diagonal view of an ndarray (NumPy's `diagonal` is read-only)."""
+    n1, n2 = a.shape[d1], a.shape[d2]
+    length = max(0, min(n1, n2 - offset) if offset >= 0 else min(n1 + offset, n2))
+    start = offset * a.strides[d2] if offset >= 0 else -offset * a.strides[d1]
+    keep = [i for i in range(a.ndim) if i not in (d1, d2)]
+    shape = tuple(a.shape[i] for i in keep) + (length,)
+    strides = tuple(a.strides[i] for i in keep) + (a.strides[d1] + a.strides[d2],)
+    base = a.reshape(-1).view(xp.uint8) if a.size else a
+    if not a.size or length == 0:
+        return xp.empty(shape, a.dtype)
+    return xp.lib.stride_tricks.as_strided(base[start:].view(a.dtype), shape, strides)
+
+
+@method("diagonal")
+def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+    """The diagonal (a view), as the last dim."""
+    nd = input._data.ndim
+    d1, d2 = _wrap_dim(dim1, nd), _wrap_dim(dim2, nd)
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    data = xp.diagonal(input._data, offset, d1, d2)
+    return _view_op(DiagonalBackward0, data, input,
+                    lambda a: diagonal(a, offset, d1, d2) if isinstance(a, Tensor)
+                    else _diag_view(a, offset, d1, d2), offset=offset, dim1=d1, dim2=d2)
+
+
+@method("as_strided")
+def as_strided(input: Tensor, size, stride, storage_offset=None) -> Tensor:
+    """A view with explicit sizes and strides (in elements), as PyTorch's as_strided."""
+    from dyngrad.ops.inplace import AsStridedBackward0
+
+    item = input._data.itemsize
+    base = input._data
+    while isinstance(base.base, xp.ndarray):
+        base = base.base
+    offset = input.storage_offset() if storage_offset is None else storage_offset
+    flat = base.reshape(-1) if base.flags.c_contiguous else base.ravel()
+    size, stride = tuple(size), tuple(stride)
+
+    def fn(a):
+        if isinstance(a, Tensor):
+            return as_strided(a, size, stride, offset)
+        return xp.lib.stride_tricks.as_strided(a.reshape(-1)[offset:], size,
+                                               tuple(s * item for s in stride))
+
+    data = xp.lib.stride_tricks.as_strided(flat[offset:], size, tuple(s * item for s in stride))
+    out = record(AsStridedBackward0, data, (input,))
+    if out._grad_fn is not None:
+        out._grad_fn.fn = fn
+    return as_view(out, input, fn)
+
+
+# --- multi-output views ------------------------------------------------------------------------
+class UnbindBackward0(Node):
+    def backward(self, *grads):
+        if isinstance(grads[0], Tensor):
+            return stack(list(grads), self.dim)
+        return xp.stack(grads, self.dim)
+
+
+class SplitBackward0(Node):
+    def backward(self, *grads):
+        if isinstance(grads[0], Tensor):
+            return cat(list(grads), self.dim)
+        return xp.concatenate(grads, self.dim)
+
+
+SplitWithSizesBackward0 = type("SplitWithSizesBackward0", (SplitBackward0,), {})
+
+
+def _multi_view(cls, input: Tensor, keys: list, creation: str, **attrs) -> tuple:
+    datas = [input._data[k] for k in keys]
+    outs = record_multi(cls, datas, (input,), **attrs)
+    return tuple(as_view(o, input, (lambda key: lambda a: a[key])(k), creation)
+                 for o, k in zip(outs, keys, strict=True))
+
+
+@method("unbind")
+def unbind(input: Tensor, dim: int = 0) -> tuple:
+    """All slices along `dim`, as views."""
+    d = _wrap_dim(dim, input._data.ndim)
+    keys = [(slice(None),) * d + (i, Ellipsis) for i in range(input._data.shape[d])]
+    return _multi_view(UnbindBackward0, input, keys, "Unbind", dim=d)
+
+
+@method("split")
+def split(tensor: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
+    """Chunks of `split_size` (or of the listed sizes) along `dim`, as views."""
+    d = _wrap_dim(dim, tensor._data.ndim)
+    n = tensor._data.shape[d]
+    if isinstance(split_size_or_sections, int):
+        step = split_size_or_sections
+        if step <= 0 and n:
+            raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension "
+                               f"size of {n}")
+        sizes = [min(step, n - i) for i in range(0, n, step)] if step else [0]
+        cls, name = SplitBackward0, "Split"
+    else:
+        sizes = list(split_size_or_sections)
+        if sum(sizes) != n:
+            raise RuntimeError(
+                f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size "
+                f"at dimension {d}), but got split_sizes={sizes}"
+            )
+        cls, name = SplitWithSizesBackward0, "SplitWithSizes"
+    keys, start = [], 0
+    for s in sizes:
+        keys.append((slice(None),) * d + (slice(start, start + s),))
+        start += s
+    return _multi_view(cls, tensor, keys, name, dim=d)
+
+
+@method("chunk")
+def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
+    """At most `chunks` equal pieces along `dim` (the last may be smaller)."""
+    if chunks <= 0:
+        raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
+    n = input._data.shape[_wrap_dim(dim, input._data.ndim)]
+    return split(input, max(1, -(-n // chunks)), dim)
+
+
+@method("tensor_split")
+def tensor_split(input: Tensor, indices_or_sections, dim: int = 0) -> tuple:
+    d = _wrap_dim(dim, input._data.ndim)
+    n = input._data.shape[d]
+    if isinstance(indices_or_sections, int):
+        k = indices_or_sections
+        sizes = [n // k + (1 if i < n % k else 0) for i in range(k)]
+    else:
+        idx = [0] + [min(max(int(i), 0), n) for i in indices_or_sections] + [n]
+        sizes = [max(0, b - a) for a, b in zip(idx, idx[1:], strict=False)]
+    return split(input, sizes, d)
+
+
+# --- joining -----------------------------------------------------------------------------------
+class CatBackward0(Node):
+    def backward(self, grad):
+        out, start = [], 0
+        for shape, _ in self._meta:
+            size = shape[self.dim] if len(shape) > 1 or shape != (0,) else 0
+            key = (slice(None),) * self.dim + (slice(start, start + size),)
+            out.append(grad[key] if len(shape) == len(grad.shape) else None)
+            start += size
+        return tuple(out)
+
+
+def _same_dtype(tensors) -> list:
+    from dyngrad.ops._core import result_dtype
+
+    dt = result_dtype(*tensors).np
+    return [t._data if t._data.dtype == dt else t._data.astype(dt) for t in tensors]
+
+
+@method("cat")
+def cat(tensors, dim: int = 0, *, out=None) -> Tensor:
+    """Join tensors along an existing dim (1-D empty tensors are skipped, as in PyTorch)."""
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+    ref = next((t for t in tensors if t._data.shape != (0,)), tensors[0])
+    d = _wrap_dim(dim, ref._data.ndim)
+    datas = [a for a, t in zip(_same_dtype(tensors), tensors, strict=True)
+             if t._data.shape != (0,) or ref._data.shape == (0,)]
+    for i, t in enumerate(tensors):
+        s = t._data.shape
+        if s == (0,) and ref._data.shape != (0,):
+            continue
+        if len(s) != ref._data.ndim:
+            raise RuntimeError(
+                f"Tensors must have same number of dimensions: got {ref._data.ndim} and {len(s)}"
+            )
+        for k, (a, b) in enumerate(zip(s, ref._data.shape, strict=True)):
+            if k != d and a != b:
+                raise RuntimeError(
+                    f"Sizes of tensors must match except in dimension {d}. Expected size {b} but "
+                    f"got size {a} for tensor number {i} in the list."
+                )
+    return record(CatBackward0, xp.concatenate(datas, d), tuple(tensors), dim=d)
+
+
+concat = concatenate = cat
+
+
+class StackBackward0(Node):
+    def backward(self, grad):
+        return tuple(P.select(grad, self.dim, i) for i in range(len(self._meta)))
+
+
+def stack(tensors, dim: int = 0, *, out=None) -> Tensor:
+    """Join tensors along a new dim."""
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("stack expects a non-empty TensorList")
+    shape = tensors[0]._data.shape
+    for i, t in enumerate(tensors):
+        if t._data.shape != shape:
+            raise RuntimeError(
+                f"stack expects each tensor to be equal size, but got {list(shape)} at entry 0 and "
+                f"{list(t._data.shape)} at entry {i}"
+            )
+    d = _wrap_dim(dim, len(shape) + 1)
+    return record(StackBackward0, xp.stack(_same_dtype(tensors), d), tuple(tensors), dim=d)
+
+
+def atleast_1d(*tensors):
+    out = [t if t._data.ndim >= 1 else reshape(t, (1,)) for t in _flat_args(tensors)]
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def atleast_2d(*tensors):
+    out = []
+    for t in _flat_args(tensors):
+        while t._data.ndim < 2:
+            t = unsqueeze(t, 0)
+        out.append(t)
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def atleast_3d(*tensors):
+    out = []
+    for t in _flat_args(tensors):
+        nd = t._data.ndim
+        if nd == 0:
+            t = reshape(t, (1, 1, 1))
+        elif nd == 1:
+            t = unsqueeze(unsqueeze(t, 0), -1)
+        elif nd == 2:
+            t = unsqueeze(t, -1)
+        out.append(t)
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def _flat_args(tensors):
+    if len(tensors) == 1 and isinstance(tensors[0], list | tuple):
+        return list(tensors[0])
+    return list(tensors)
+
+
+def hstack(tensors) -> Tensor:
+    ts = atleast_1d(*tensors)
+    ts = [ts] if isinstance(ts, Tensor) else ts
+    return cat(ts, 0 if ts[0]._data.ndim == 1 else 1)
+
+
+def vstack(tensors) -> Tensor:
+    ts = atleast_2d(*tensors)
+    return cat([ts] if isinstance(ts, Tensor) else ts, 0)
+
+
+def dstack(tensors) -> Tensor:
+    ts = atleast_3d(*tensors)
+    return cat([ts] if isinstance(ts, Tensor) else ts, 2)
+
+
+def column_stack(tensors) -> Tensor:
+    ts = [reshape(t, (-1, 1)) if t._data.ndim <= 1 else t for t in tensors]
+    return cat(ts, 1)
+
+
+# --- flips and rolls ---------------------------------------------------------------------------
+class FlipBackward0(Node):
+    def backward(self, grad):
+        return flip(grad, self.dims) if isinstance(grad, Tensor) else xp.flip(grad, self.dims)
+
+
+@method("flip")
+def flip(input: Tensor, *dims) -> Tensor:
+    """Reverse the order along `dims` (a copy, as in PyTorch)."""
+    dims = tuple(_wrap_dim(d, input._data.ndim) for d in _shape_arg(dims))
+    return record(FlipBackward0, xp.flip(input._data, dims).copy(), (input,), dims=dims)
+
+
+@method("fliplr")
+def fliplr(input: Tensor) -> Tensor:
+    return flip(input, (1,))
+
+
+@method("flipud")
+def flipud(input: Tensor) -> Tensor:
+    return flip(input, (0,))
+
+
+class RollBackward0(Node):
+    def backward(self, grad):
+        neg = tuple(-s for s in self.shifts)
+        if isinstance(grad, Tensor):
+            return roll(grad, neg, self.dims)
+        return xp.roll(grad, neg, self.dims)
+
+
+@method("roll")
+def roll(input: Tensor, shifts, dims=None) -> Tensor:
+    if dims is None:
+        flat = roll(flatten(input), shifts, 0)
+        return view(flat, input._data.shape)
+    shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
+    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    return record(RollBackward0, xp.roll(input._data, shifts, dims), (input,), shifts=shifts,
+                  dims=dims)
+

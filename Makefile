@@ -1,0 +1,45 @@
+# dyngrad developer commands. Each target creates .venv on first use and reinstalls the package
+# (with the extras it needs) only when pyproject.toml changes: a stamp file per extras set records
+# the last install.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+PYTEST_ARGS ?= -q
+LINT_PATHS := dyngrad tests $(wildcard bench)
+
+.PHONY: demo test lint bench conformance clean-venv
+
+demo: $(VENV)/.stamp-demo
+	$(PY) -m dyngrad.tour
+
+test: $(VENV)/.stamp-dev
+	$(VENV)/bin/ruff check $(LINT_PATHS)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.stamp-dev
+	$(VENV)/bin/ruff check $(LINT_PATHS)
+
+bench: $(VENV)/.stamp-dev
+	@if [ -f bench/overhead.py ]; then $(PY) bench/overhead.py; \
+	else echo "bench/overhead.py does not exist yet"; fi
+
+conformance: $(VENV)/.stamp-dev
+	@if [ -f tests/conformance.py ] || [ -d tests/conformance ]; then $(PY) -m tests.conformance; \
+	else echo "tests/conformance does not exist yet"; fi
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.stamp-demo: pyproject.toml | $(PY)
+	$(PIP) install -q -e '.[demo]'
+	touch $@
+
+# The dev stamp covers the demo extras too, so `make test` then `make demo` installs once.
+$(VENV)/.stamp-dev: pyproject.toml | $(PY)
+	$(PIP) install -q -e '.[dev,demo]'
+	touch $@ $(VENV)/.stamp-demo
+
+clean-venv:
+	rm -rf $(VENV)
