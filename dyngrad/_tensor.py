@@ -50,7 +50,7 @@ class ViewInfo:
 class Tensor:
     """An n-dimensional array that can record the operations applied to it."""
 
-    __slots__ = ("_data", "_requires_grad", "_grad_fn", "_grad", "_version", "_output_nr",
+    __slots__ = ("_data", "_requires_grad", "_grad_fn", "_grad", "_vc", "_output_nr",
                  "_accum", "_view", "_x", "__weakref__")
 
     def __new__(cls, *args, **kwargs):
@@ -60,18 +60,8 @@ class Tensor:
 
     @classmethod
     def _make(cls, data, requires_grad=False, grad_fn=None, output_nr=0, version=None):
-        """The fast internal constructor: wrap an ndarray without copying or checking."""
-        t = _new(cls)
-        t._data = data
-        t._requires_grad = requires_grad
-        t._grad_fn = grad_fn
-        t._grad = None
-        t._version = [0, None] if version is None else version
-        t._output_nr = output_nr
-        t._accum = None
-        t._view = None
-        t._x = None if not _gm.inference else {"inference": True}
-        return t
+        """Wrap an ndarray without copying or checking (as an instance of `cls`)."""
+        return make_tensor(data, requires_grad, grad_fn, output_nr, version, cls)
 
     # --- metadata ------------------------------------------------------------------------------
     @property
@@ -235,8 +225,16 @@ class Tensor:
         return self._x is not None and self._x.get("retains_grad", False)
 
     @property
-    def _version_count(self) -> int:
-        return self._version[0]
+    def _version(self) -> int:
+        """How many in-place writes this tensor's memory has seen (shared with views)."""
+        return self._vc[0]
+
+    def _own_version(self) -> list:
+        """This tensor's version counter, made private first if it is still the shared fresh one."""
+        vc = self._vc
+        if type(vc) is tuple:
+            vc = self._vc = [0, None]
+        return vc
 
     @property
     def _base(self):
@@ -329,7 +327,7 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """A new leaf sharing this tensor's data and version counter, cut from the graph."""
-        return Tensor._make(self._data, version=self._version)
+        return Tensor._make(self._data, version=self._own_version())
 
     def detach_(self) -> Tensor:
         if self._view is not None:
@@ -483,6 +481,34 @@ class Tensor:
     @property
     def names(self):
         return (None,) * self._data.ndim
+
+
+# A new tensor shares this immutable counter until it is written in place or viewed; only then does
+# it get a list of its own (see `_own_version`). This saves an allocation per op.
+_FRESH_VERSION = (0, None)
+
+
+def bump_version(t: Tensor, what: str | None = None) -> None:
+    """Count one in-place write to t's memory (and to every view of it)."""
+    vc = t._own_version()
+    vc[0] += 1
+    vc[1] = what
+
+
+def make_tensor(data, requires_grad=False, grad_fn=None, output_nr=0, version=None,
+                cls=Tensor) -> Tensor:
+    """The fast internal constructor, called once per op: no copies, no checks."""
+    t = _new(cls)
+    t._data = data
+    t._requires_grad = requires_grad
+    t._grad_fn = grad_fn
+    t._grad = None
+    t._vc = _FRESH_VERSION if version is None else version
+    t._output_nr = output_nr
+    t._accum = None
+    t._view = None
+    t._x = None if not _gm.inference else {"inference": True}
+    return t
 
 
 def _rebuild(cls, data, requires_grad):

@@ -3,9 +3,9 @@
 1. Walk the graph from the roots (an explicit stack, never recursion) and count, for each node,
    how many edges point at it.
 2. With `inputs` given, keep only nodes that lead to one of them.
-3. Run ready nodes (all their gradients have arrived), latest-created first. Each result is
-   reduced to its input's shape and cast to its dtype here, once for every op, then summed into
-   the next node's buffer.
+3. Run ready nodes (all their gradients have arrived) from a stack; when one node readies several
+   at once, the latest-created runs first, as in PyTorch. Each result is reduced to its input's
+   shape and cast to its dtype here, once for every op, then summed into the next node's buffer.
 
 Plain backward passes NumPy arrays between nodes; `create_graph=True` passes tensors, so the same
 backward formulas record a graph of their own (see docs/design.md).
@@ -13,7 +13,7 @@ backward formulas record a graph of their own (see docs/design.md).
 
 from __future__ import annotations
 
-import heapq
+import gc
 
 from dyngrad._backend import xp
 from dyngrad.autograd import anomaly_mode, grad_mode
@@ -52,37 +52,32 @@ def _fit(g, meta):
     return g
 
 
-def _discover(roots):
-    """All nodes reachable from the roots, each with the list of nodes pointing at it counted."""
+def _dependencies(roots) -> dict:
+    """For every node reachable from the roots, how many edges point at it (explicit stack)."""
     deps = {}
-    stack = [n for n in roots]
-    seen = set(map(id, stack))
+    stack = list(roots)
+    for node in stack:
+        deps.setdefault(node, 0)
     while stack:
-        node = stack.pop()
-        for child, _ in node._next:
+        for child, _ in stack.pop()._next:
             if child is None:
                 continue
-            deps[child] = deps.get(child, 0) + 1
-            if id(child) not in seen:
-                seen.add(id(child))
+            n = deps.get(child)
+            if n is None:
+                deps[child] = 1
                 stack.append(child)
-    return deps, seen
+            else:
+                deps[child] = n + 1
+    return deps
 
 
 def _needed(roots, targets: set) -> set:
-    """Nodes from which a target can be reached (targets included), without recursion."""
-    order, stack, seen = [], list(roots), {id(n) for n in roots}
-    while stack:  # any order in which parents come before children (reverse postorder is not needed)
-        node = stack.pop()
-        order.append(node)
-        for child, _ in node._next:
-            if child is not None and id(child) not in seen:
-                seen.add(id(child))
-                stack.append(child)
+    """Ids of nodes from which a target can be reached (targets included)."""
+    order = list(_nodes(roots))
     needed = set()
     changed = True
-    # Propagate "leads to a target" upwards until stable; each pass is linear and graphs are DAGs,
-    # so walking the discovery order backwards settles in very few passes.
+    # Propagate "leads to a target" upwards until stable. Walking the discovery order backwards
+    # visits children before parents almost always, so this settles in a couple of passes.
     while changed:
         changed = False
         for node in reversed(order):
@@ -97,29 +92,26 @@ def _needed(roots, targets: set) -> set:
 
 
 def run_backward(roots, grads, keep_graph: bool, create_graph: bool, inputs=None,
-                 accumulate: bool = True):
-    """Backpropagate `grads` from root edges. Returns captured grads for `inputs` (edges)."""
+                 accumulate: bool = True) -> dict:
+    """Backpropagate `grads` from root edges; return {i: grad} captured at `inputs` (edges)."""
     root_nodes = [node for node, _ in roots]
-    targets = None
-    if inputs is not None:
-        targets = {id(n) for n, _ in inputs if n is not None}
-        needed = _needed(root_nodes, targets)
-    deps, _ = _discover(root_nodes)
-    if targets is not None:
-        # Edges out of nodes that won't run never deliver: recount over the pruned graph.
+    needed = capture_at = None
+    if inputs is None:
+        deps = _dependencies(root_nodes)
+    else:
+        needed = _needed(root_nodes, {id(n) for n, _ in inputs if n is not None})
         deps = {}
         for node in _nodes(root_nodes):
-            if not _runs(node, needed, accumulate):
-                continue
-            for child, _ in node._next:
-                if child is not None and id(child) in needed:
-                    deps[child] = deps.get(child, 0) + 1
-    captures = {}
-    capture_at = {}
-    if inputs is not None:
+            deps.setdefault(node, 0)
+            if _runs(node, needed, accumulate):
+                for child, _ in node._next:
+                    if child is not None and id(child) in needed:
+                        deps[child] = deps.get(child, 0) + 1
+        capture_at = {}
         for i, (node, nr) in enumerate(inputs):
             if node is not None:
                 capture_at.setdefault(id(node), []).append((i, nr))
+    captures = {}
 
     buffers = {}
     for (node, nr), g in zip(roots, grads, strict=True):
@@ -127,62 +119,83 @@ def run_backward(roots, grads, keep_graph: bool, create_graph: bool, inputs=None
         if buf is None:
             buf = buffers[node] = [None] * node._n_out
         buf[nr] = g if buf[nr] is None else buf[nr] + g
-    ready = []
-    for node in buffers:
-        if deps.get(node, 0) == 0:
-            heapq.heappush(ready, (-node._seq, id(node), node))
+    ready = sorted((node for node in buffers if deps[node] == 0), key=_seq_of)
 
     prev_create, engine_state.create_graph = engine_state.create_graph, create_graph
     prev_mode = grad_mode.state.enabled
     grad_mode.state.enabled = create_graph
+    anomaly = anomaly_mode.state.enabled
     check_nan = anomaly_mode.check_nan_enabled()
+    ndarray = xp.ndarray
+    # The graph holds no reference cycles (see node.py), so the cyclic collector has nothing to
+    # find here; pausing it saves its repeated scans of a large graph while we walk it.
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
     try:
         while ready:
-            node = heapq.heappop(ready)[2]
+            node = ready.pop()
             buf = buffers.pop(node)
             hooks = node._hooks
             if hooks is not None:
                 buf = _pre_hooks(node, buf, hooks)
-            cap = capture_at.get(id(node))
-            if cap is not None:
-                for i, nr in cap:
+            if capture_at is not None:
+                for i, nr in capture_at.get(id(node), ()):
                     captures[i] = buf[nr]
-            if targets is not None and not _runs(node, needed, accumulate):
-                continue
-            if all(g is None for g in buf):
-                results = (None,) * len(node._next)
-            else:
-                if node._n_out > 1:
-                    buf = _materialize(node, buf)
-                if anomaly_mode.state.enabled:
-                    results = anomaly_mode.run_checked(node, buf, check_nan)
-                else:
-                    results = node.apply(buf)
-                if hooks is not None and "post" in hooks:
-                    results = _post_hooks(node, results, buf, hooks["post"])
-            if not keep_graph:
-                node.release()
-            for (child, nr), g, meta in zip(node._next, results, node._meta):
-                if child is None:
+                if not _runs(node, needed, accumulate):
                     continue
-                if targets is not None and id(child) not in needed:
+            if node._n_out != 1:
+                buf = None if all(g is None for g in buf) else _materialize(node, buf)
+            if buf is None or buf[0] is None:
+                results = (None,) * len(node._next)
+            elif anomaly:
+                results = anomaly_mode.run_checked(node, buf, check_nan)
+            elif node._plain and node._n_out == 1:
+                results = node.backward(buf[0])
+                if type(results) is not tuple:
+                    results = (results,)
+            else:
+                results = node.apply(buf)
+            if hooks is not None and "post" in hooks:
+                results = _post_hooks(node, results, buf, hooks["post"])
+            if not keep_graph and node._saved:
+                node.release()
+            became_ready = 0
+            for (child, nr), g, meta in zip(node._next, results, node._meta):
+                if child is None or (needed is not None and id(child) not in needed):
                     continue
                 if g is not None:
-                    g = _fit(g, meta)
+                    if type(g) is not ndarray or g.shape != meta[0] or g.dtype != meta[1]:
+                        g = _fit(g, meta)
                     cbuf = buffers.get(child)
                     if cbuf is None:
-                        cbuf = buffers[child] = [None] * child._n_out
-                    cbuf[nr] = g if cbuf[nr] is None else cbuf[nr] + g
+                        buffers[child] = [g] if child._n_out == 1 else _slot(child, nr, g)
+                    else:
+                        cbuf[nr] = g if cbuf[nr] is None else cbuf[nr] + g
                 elif child not in buffers:
                     buffers[child] = [None] * child._n_out
                 left = deps[child] - 1
                 deps[child] = left
                 if left == 0:
-                    heapq.heappush(ready, (-child._seq, id(child), child))
+                    ready.append(child)
+                    became_ready += 1
+            if became_ready > 1:  # run the latest-created first, as PyTorch's ready queue does
+                ready[-became_ready:] = sorted(ready[-became_ready:], key=_seq_of)
     finally:
+        if gc_was_enabled:
+            gc.enable()
         engine_state.create_graph = prev_create
         grad_mode.state.enabled = prev_mode
     return captures
+
+
+def _seq_of(node) -> int:
+    return node._seq
+
+
+def _slot(node, nr: int, g) -> list:
+    buf = [None] * node._n_out
+    buf[nr] = g
+    return buf
 
 
 def _nodes(roots):

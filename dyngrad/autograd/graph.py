@@ -30,7 +30,9 @@ def get_gradient_edge(tensor) -> GradientEdge:
 
 def increment_version(tensor) -> None:
     """Bump a tensor's version by hand (for code that edits its memory directly)."""
-    tensor._version[0] += 1
+    from dyngrad._tensor import bump_version
+
+    bump_version(tensor)
 
 
 __all__ = ["Node", "GradientEdge", "get_gradient_edge", "increment_version"]

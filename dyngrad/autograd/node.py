@@ -16,6 +16,7 @@ import itertools
 import re
 import threading
 
+from dyngrad._backend import xp
 from dyngrad.utils.hooks import add_hook
 
 BACKWARD_TWICE = (
@@ -26,6 +27,12 @@ BACKWARD_TWICE = (
 )
 
 _seq = itertools.count()
+_INFERENCE_SAVED = (
+    "Inference tensors cannot be saved for backward. Please do not use Tensors created in "
+    "inference mode in computation tracked by autograd. To work around this, you can make a clone "
+    "to get a normal tensor and use it in autograd, or use `torch.no_grad()` instead of "
+    "`torch.inference_mode()`."
+)
 
 
 class _EngineState(threading.local):
@@ -42,8 +49,8 @@ class SavedOutput:
 
     def __init__(self, tensor):
         self.data = tensor._data
-        self.version = tensor._version
-        self.saved_version = tensor._version[0]
+        self.version = tensor._own_version()
+        self.saved_version = self.version[0]
         self.output_nr = tensor._output_nr
         self.requires_grad = tensor._requires_grad
 
@@ -54,6 +61,7 @@ class Node:
     __slots__ = ("_next", "_meta", "_saved", "_seq", "_hooks", "__weakref__", "__dict__")
     _n_out = 1
     _saved_names: tuple = ()
+    _plain = True  # the engine may call `backward(grad)` directly instead of `apply`
 
     def __init__(self):
         self._next = ()
@@ -113,6 +121,8 @@ class Node:
         item = self._saved[i]
         if isinstance(item, tuple):
             return item[0]
+        if isinstance(item, bool | int | float | complex):  # a Python scalar operand, shown
+            return Tensor._make(xp.asarray(item))  # as PyTorch shows it: a wrapped 0-dim tensor
         if isinstance(item, SavedOutput):
             return Tensor._make(item.data, item.requires_grad, self, item.output_nr, item.version)
         return item
@@ -137,9 +147,16 @@ class Node:
     # --- saving ------------------------------------------------------------------------------
     def save(self, *values) -> None:
         """Save tensors (with their version) and other values for the backward formula."""
-        from dyngrad._tensor import Tensor
-
-        self._saved = tuple((v, v._version[0]) if isinstance(v, Tensor) else v for v in values)
+        saved = []
+        for v in values:
+            version = getattr(v, "_vc", None)
+            if version is not None:
+                if v._x is not None and "inference" in v._x:
+                    raise RuntimeError(_INFERENCE_SAVED)
+                saved.append((v, version[0]))
+            else:
+                saved.append(v)
+        self._saved = tuple(saved)
 
     @property
     def saved_tensors(self) -> tuple:
@@ -152,7 +169,7 @@ class Node:
         for item in saved:
             if type(item) is tuple:
                 t, version = item
-                if t._version[0] != version:
+                if t._vc[0] != version:
                     raise RuntimeError(version_error(t, version))
                 out.append(t if as_tensor else t._data)
             elif type(item) is SavedOutput:
@@ -197,8 +214,9 @@ class AccumulateGrad(Node):
     def __init__(self, variable):
         super().__init__()
         self.variable = variable
-        self._seq = float("inf")
         self._meta = ((variable._data.shape, variable._data.dtype),)
+
+    _plain = False
 
     def name(self) -> str:
         return "torch::autograd::AccumulateGrad"
@@ -222,7 +240,7 @@ class CopyBackwards(Node):
 
 def accumulate_grad(var, g) -> None:
     """Add g into var.grad: in place normally, out of place (and recorded) with create_graph."""
-    from dyngrad._tensor import Tensor
+    from dyngrad._tensor import Tensor, bump_version
 
     old = var._grad
     if engine_state.create_graph:
@@ -243,7 +261,7 @@ def accumulate_grad(var, g) -> None:
         var._grad = Tensor._make(old._data + g)
     else:
         old._data += g
-        old._version[0] += 1
+        bump_version(old)
 
 
 _BACKWARD_SUFFIX = re.compile(r"Backward\d*$")
@@ -256,7 +274,7 @@ def version_error(t, expected: int, node: Node | None = None) -> str:
     data = t.data if isinstance(t, SavedOutput) else t._data
     kind = f"torch.{FROM_NP[data.dtype].legacy}"
     shape = list(data.shape)
-    version = t.version if isinstance(t, SavedOutput) else t._version
+    version = t.version if isinstance(t, SavedOutput) else t._vc
     fn = node if isinstance(t, SavedOutput) else t._grad_fn
     where = ""
     if fn is not None:

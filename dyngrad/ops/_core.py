@@ -11,41 +11,71 @@ import functools
 
 from dyngrad import _dtype
 from dyngrad._backend import ndarray, xp
-from dyngrad._tensor import Tensor
+from dyngrad._tensor import Tensor, make_tensor
 from dyngrad.autograd import anomaly_mode, grad_mode
-from dyngrad.autograd.node import SavedOutput
+from dyngrad.autograd.node import SavedOutput, _seq
 
-_make = Tensor._make
+_make = make_tensor
+_new = object.__new__
 _gm = grad_mode.state
+_anomaly = anomaly_mode.state
 _FROM_NP = _dtype.FROM_NP
 _SCALARS = (bool, int, float, complex)
 OUT = object()  # placeholder in `save=`: the op's own output
 
 
 def record(cls, data, inputs: tuple, save: tuple = (), **attrs) -> Tensor:
-    """Wrap `data` as the op's output; record a `cls` node if any input requires grad."""
+    """Wrap `data` as the op's output; record a `cls` node if any input requires grad.
+
+    This runs once per op, so it is written for speed: one pass over the inputs builds the edges
+    (`next_functions`) and the (shape, dtype) the engine fits gradients to.
+    """
     if type(data) is not ndarray:
         data = xp.asarray(data)
     if not _gm.enabled:
         return _make(data)
+    requires_grad = False
+    edges = []
+    metas = []
     for t in inputs:
-        if isinstance(t, Tensor) and t._requires_grad:
-            break
-    else:
+        if isinstance(t, Tensor):
+            if t._requires_grad:
+                requires_grad = True
+            fn = t._grad_fn
+            edges.append((fn, t._output_nr) if fn is not None and t._view is None else t._edge())
+            d = t._data
+            metas.append((d.shape, d.dtype))
+        else:
+            edges.append(_NO_EDGE)
+            metas.append(None)
+    if not requires_grad:
         return _make(data)
-    node = cls()
-    node._next = tuple(t._edge() if isinstance(t, Tensor) else (None, 0) for t in inputs)
-    node._meta = tuple(
-        (t._data.shape, t._data.dtype) if isinstance(t, Tensor) else None for t in inputs
-    )
+    node = _new(cls)
+    node._next = tuple(edges)
+    node._meta = tuple(metas)
+    node._seq = next(_seq)
+    node._hooks = None
     if attrs:
         node.__dict__.update(attrs)
     out = _make(data, True, node)
     if save:
-        node.save(*(SavedOutput(out) if s is OUT else s for s in save))
-    if anomaly_mode.state.enabled:
+        saved = []
+        for s in save:
+            if isinstance(s, Tensor):
+                if s._x is not None and "inference" in s._x:
+                    node.save(s)  # raises PyTorch's error
+                saved.append((s, s._vc[0]))
+            else:
+                saved.append(SavedOutput(out) if s is OUT else s)
+        node._saved = tuple(saved)
+    else:
+        node._saved = ()
+    if _anomaly.enabled:
         anomaly_mode.record(node)
     return out
+
+
+_NO_EDGE = (None, 0)
 
 
 def record_multi(cls, datas: list, inputs: tuple, save: tuple = (), differentiable=None,
@@ -57,7 +87,7 @@ def record_multi(cls, datas: list, inputs: tuple, save: tuple = (), differentiab
     node = cls()
     node._n_out = len(datas)
     node._out_meta = [(d.shape, d.dtype) for d in datas]
-    node._next = tuple(t._edge() if isinstance(t, Tensor) else (None, 0) for t in inputs)
+    node._next = tuple(t._edge() if isinstance(t, Tensor) else _NO_EDGE for t in inputs)
     node._meta = tuple(
         (t._data.shape, t._data.dtype) if isinstance(t, Tensor) else None for t in inputs
     )
@@ -97,7 +127,7 @@ def _scalar_value(v):
 def _promoted(a, a0: bool, b, b0: bool):
     """Result NumPy dtype of tensor a (0-dim if a0) with tensor or scalar-type b."""
     da = _FROM_NP[a]
-    if b in _SCALARS:
+    if isinstance(b, type):  # a Python scalar type (NumPy dtypes compare equal to int, float)
         db = _dtype.scalar_dtype(b())
         tiers = ((), (da,), (db,)) if a0 else ((da,), (), (db,))
     else:
@@ -117,6 +147,9 @@ def binary_operands(x, y, fname: str = "op", to_float: bool = False):
     """NumPy operands of a binary op, promoted as PyTorch promotes (scalars stay Python scalars)."""
     if isinstance(x, Tensor):
         a = x._data
+        ty = type(y)
+        if (ty is float or ty is int) and a.dtype.kind in "fc":
+            return a, y  # the common case: a Python number never changes a float tensor's dtype
         if isinstance(y, Tensor):
             b = y._data
             if a.dtype is b.dtype and (not to_float or a.dtype.kind in "fc"):

@@ -26,6 +26,16 @@ sign = _unary("sign", xp.sign)
 conj = _unary("conj", xp.conj)
 reciprocal = _unary("reciprocal", xp.reciprocal)
 floor = _unary("floor", xp.floor)
+tanh = _unary("tanh", xp.tanh)
+
+
+def _np_sigmoid(a):
+    """1 / (1 + exp(-a)) without overflow, accurate for large negative a."""
+    e = xp.exp(-xp.abs(a))
+    return xp.where(a >= 0, 1 / (1 + e), e / (1 + e))
+
+
+sigmoid = _unary("sigmoid", _np_sigmoid)
 
 
 def is_tensor(x) -> bool:
@@ -109,3 +119,61 @@ def select(x, dim, index):
     if isinstance(x, Tensor):
         return x.select(dim, index)
     return xp.take(x, index, axis=dim)
+
+
+abs = _unary("abs", xp.abs)  # noqa: A001 - the polymorphic abs
+
+
+def const(value, like):
+    """A constant (never differentiated) of `like`'s kind: wrapped as a tensor when `like` is one."""
+    if isinstance(like, Tensor):
+        return Tensor._make(xp.asarray(value))
+    return value
+
+
+def prod(x, dim=None, keepdim=False):
+    if isinstance(x, Tensor):
+        return x.prod() if dim is None else x.prod(dim, keepdim)
+    return xp.prod(x, axis=dim, keepdims=keepdim)
+
+
+def cumsum(x, dim):
+    if isinstance(x, Tensor):
+        return x.cumsum(dim)
+    return xp.cumsum(x, axis=dim)
+
+
+def cumprod(x, dim):
+    if isinstance(x, Tensor):
+        return x.cumprod(dim)
+    return xp.cumprod(x, axis=dim)
+
+
+def flip(x, dim):
+    if isinstance(x, Tensor):
+        return x.flip(dim)
+    return xp.flip(x, dim)
+
+
+def diagonal(x, offset=0, dim1=0, dim2=1):
+    if isinstance(x, Tensor):
+        return x.diagonal(offset, dim1, dim2)
+    return xp.diagonal(x, offset, dim1, dim2)
+
+
+def cross(a, b, dim):
+    if isinstance(a, Tensor) or isinstance(b, Tensor):
+        from dyngrad.ops.linalg import cross as t_cross
+
+        return t_cross(*(v if isinstance(v, Tensor) else Tensor._make(v) for v in (a, b)), dim=dim)
+    return xp.cross(a, b, axis=dim)
+
+
+def einsum(equation: str, *operands):
+    """NumPy's einsum on arrays (BLAS-backed contractions); dyngrad's when a tensor is involved."""
+    if any(isinstance(o, Tensor) for o in operands):
+        from dyngrad.ops.linalg import einsum as t_einsum
+
+        return t_einsum(equation, *(o if isinstance(o, Tensor) else Tensor._make(xp.asarray(o))
+                                    for o in operands))
+    return xp.einsum(equation, *operands, optimize=len(operands) > 1)

@@ -16,6 +16,11 @@ from dyngrad.ops.inplace import apply_inplace
 
 def _conj(x):
     """Complex gradients use the conjugate (PyTorch's convention); real ones skip the call."""
+    cls = type(x)
+    if cls is xp.ndarray:
+        return x if x.dtype.kind != "c" else x.conj()
+    if cls is float or cls is int:
+        return x
     if isinstance(x, Tensor):
         return x.conj() if x.is_complex() else x
     if isinstance(x, complex) or getattr(x, "dtype", None) is not None and x.dtype.kind == "c":
@@ -25,11 +30,15 @@ def _conj(x):
 
 # --- add / sub ---------------------------------------------------------------------------------
 class AddBackward0(Node):
+    alpha = 1  # set on the node only when it differs, so most nodes need no attribute dict
+
     def backward(self, grad):
         return grad, (grad if self.alpha == 1 else grad * self.alpha)
 
 
 class SubBackward0(Node):
+    alpha = 1
+
     def backward(self, grad):
         return grad, (-grad if self.alpha == 1 else grad * -self.alpha)
 
@@ -51,8 +60,11 @@ def _check_bool_sub(a, b) -> None:
 def add(input, other, *, alpha=1, out=None) -> Tensor:
     """input + alpha * other."""
     a, b = binary_operands(input, other, "add")
-    res = record(AddBackward0, a + b if alpha == 1 else a + alpha * b, (input, other), alpha=alpha)
-    return _out(res, out)
+    if alpha == 1:
+        res = record(AddBackward0, a + b, (input, other))
+    else:
+        res = record(AddBackward0, a + alpha * b, (input, other), alpha=alpha)
+    return res if out is None else _out(res, out)
 
 
 @method("sub", "subtract")
@@ -60,8 +72,11 @@ def sub(input, other, *, alpha=1, out=None) -> Tensor:
     """input - alpha * other."""
     a, b = binary_operands(input, other, "sub")
     _check_bool_sub(a, b)
-    res = record(SubBackward0, a - b if alpha == 1 else a - alpha * b, (input, other), alpha=alpha)
-    return _out(res, out)
+    if alpha == 1:
+        res = record(SubBackward0, a - b, (input, other))
+    else:
+        res = record(SubBackward0, a - alpha * b, (input, other), alpha=alpha)
+    return res if out is None else _out(res, out)
 
 
 subtract = sub
@@ -89,19 +104,11 @@ class MulBackward0(Node):
 def mul(input, other, *, out=None) -> Tensor:
     """input * other, elementwise with broadcasting."""
     a, b = binary_operands(input, other, "mul")
-    if isinstance(other, Tensor) or not isinstance(input, Tensor):
-        saved = (input, other)
-    else:
-        saved = (input, _wrapped_scalar(b))
-    return _out(record(MulBackward0, a * b, (input, other), save=saved), out)
+    res = record(MulBackward0, a * b, (input, other), save=(input, other))
+    return res if out is None else _out(res, out)
 
 
 multiply = mul
-
-
-def _wrapped_scalar(v) -> Tensor:
-    """A Python scalar saved by a node, as PyTorch saves it: a 0-dim tensor."""
-    return Tensor._make(xp.asarray(v))
 
 
 class DivBackward0(Node):
@@ -359,17 +366,17 @@ def _out(result: Tensor, out) -> Tensor:
 
 
 # --- operators and in-place forms --------------------------------------------------------------
-Tensor.__add__ = Tensor.__radd__ = lambda self, other: add(self, other)
-Tensor.__sub__ = lambda self, other: sub(self, other)
-Tensor.__rsub__ = lambda self, other: rsub(self, other)
-Tensor.__mul__ = Tensor.__rmul__ = lambda self, other: mul(self, other)
-Tensor.__truediv__ = lambda self, other: div(self, other)
-Tensor.__rtruediv__ = lambda self, other: rdiv(self, other)
-Tensor.__floordiv__ = lambda self, other: floor_divide(self, other)
+Tensor.__add__ = Tensor.__radd__ = add  # commutative, so the reflected form is the same call
+Tensor.__sub__ = sub
+Tensor.__rsub__ = rsub
+Tensor.__mul__ = Tensor.__rmul__ = mul
+Tensor.__truediv__ = div
+Tensor.__rtruediv__ = rdiv
+Tensor.__floordiv__ = floor_divide
 Tensor.__rfloordiv__ = lambda self, other: floor_divide(_as_tensor_like(other, self), self)
-Tensor.__mod__ = lambda self, other: remainder(self, other)
+Tensor.__mod__ = remainder
 Tensor.__rmod__ = lambda self, other: remainder(_as_tensor_like(other, self), self)
-Tensor.__pow__ = lambda self, exponent: pow(self, exponent)
+Tensor.__pow__ = pow
 Tensor.__rpow__ = lambda self, base: pow(base, self)
 Tensor.__abs__ = lambda self: self.abs()
 

@@ -242,7 +242,7 @@ def legacy_new(cls, *args, **kwargs) -> Tensor:
     if not args:
         return cls._make(xp.zeros((0,), dtype.np))
     if len(args) == 1 and isinstance(args[0], Tensor):
-        return cls._make(args[0]._data, version=args[0]._version)
+        return cls._make(args[0]._data, version=args[0]._own_version())
     if len(args) == 1 and not isinstance(args[0], int):
         data = args[0]
         if isinstance(data, float | complex | bool):

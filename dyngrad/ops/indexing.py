@@ -7,7 +7,7 @@ unsqueeze); what remains (integer arrays, boolean masks) is one advanced-indexin
 from __future__ import annotations
 
 from dyngrad._backend import xp
-from dyngrad._tensor import Tensor
+from dyngrad._tensor import Tensor, bump_version
 from dyngrad.autograd import grad_mode
 from dyngrad.autograd.node import Node
 from dyngrad.ops import _poly as P
@@ -181,7 +181,7 @@ def setitem(self: Tensor, index, value) -> None:
             write(view, Tensor._make(xp.broadcast_to(src, view._data.shape)), "__setitem__")
         else:
             view._data[key] = src
-            view._version[0] += 1
+            bump_version(view, "__setitem__")
         return
     view, advanced = _basic(self, index)
     key = _advanced_key(advanced)

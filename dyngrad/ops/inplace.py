@@ -17,6 +17,7 @@ import sys
 from dyngrad import _dtype
 from dyngrad._backend import xp
 from dyngrad._tensor import Tensor
+from dyngrad._tensor import bump_version as _bump
 from dyngrad.autograd import grad_mode
 from dyngrad.autograd.node import Node
 
@@ -43,9 +44,7 @@ def bump_version(t: Tensor, op: str) -> None:
     while frame is not None and frame.f_globals.get("__name__", "").startswith("dyngrad"):
         frame = frame.f_back
     where = f" at {frame.f_code.co_filename}:{frame.f_lineno}" if frame is not None else ""
-    version = t._version
-    version[0] += 1
-    version[1] = f"{op}(){where}"
+    _bump(t, f"{op}(){where}")
 
 
 def check_inplace(t: Tensor, others) -> bool:
@@ -145,6 +144,7 @@ def _rebase(view: Tensor, node) -> None:
     copy._meta = ((base._data.shape, base._data.dtype),) + node._meta[1:]
     copy.fn = view._view.fn
     copy.op = node
+    copy._saved = node._saved  # released through `release`, which frees the op's values
     _take_history(base, copy)
     view._grad_fn = AsStridedBackward0.of(base, view._view.fn, view)
     view._output_nr = 0
@@ -155,6 +155,8 @@ def _rebase(view: Tensor, node) -> None:
 class CopySlices(Node):
     """The base after an in-place op on one of its views: the op's gradient, written into the
     view's region of the base's gradient."""
+
+    _plain = False
 
     def name(self) -> str:
         return "torch::autograd::CopySlices"
@@ -178,6 +180,7 @@ class CopySlices(Node):
 
     def release(self) -> None:
         self.op.release()
+        self._saved = None
 
 
 class AsStridedBackward0(Node):

@@ -28,7 +28,7 @@ __all__ = [
 
 def as_view(out: Tensor, input: Tensor, fn, creation: str | None = None) -> Tensor:
     """Mark `out` as a view of `input`: shared version counter, replayable from the base."""
-    out._version = input._version
+    out._vc = input._own_version()
     if input._view is None:
         base, full = input, fn
     else:

@@ -1,0 +1,114 @@
+"""Per-op overhead on small tensors, and large-matmul efficiency: dyngrad beside torch.
+
+Run: `make bench` (or `python bench/overhead.py`). Everything is timed in this one process, in
+alternating rounds, and reported as ratios (dyngrad time / reference time), because absolute
+times on a shared machine are not stable. Lower is better.
+"""
+
+from __future__ import annotations
+
+import gc
+import statistics
+import time
+
+import numpy as np
+import torch
+
+import dyngrad
+
+CHAIN = 100  # ops per graph
+
+
+def chain(lib, x, w):
+    """A chain of mixed elementwise ops, each a new graph node."""
+    y = x
+    for i in range(CHAIN // 10):
+        y = y * w
+        y = y + 0.5
+        y = y.tanh()
+        y = y - x
+        y = y.sigmoid()
+        y = y * 1.01
+        y = y.exp()
+        y = y / 2.0
+        y = -y
+        y = y.relu() + x if i % 2 else y.sin()
+    return y.sum()
+
+
+def fwd_bwd(lib, shape):
+    x = lib.tensor(np.full(shape, 0.3, np.float32), requires_grad=True)
+    w = lib.tensor(np.full(shape, 0.9, np.float32), requires_grad=True)
+
+    def step():
+        x.grad = None
+        w.grad = None
+        chain(lib, x, w).backward()
+
+    return step
+
+
+def per_op_us(step, reps: int) -> float:
+    step()
+    t = time.perf_counter()
+    for _ in range(reps):
+        step()
+    return (time.perf_counter() - t) / reps / (CHAIN + 1) * 1e6
+
+
+def compare(name: str, ours, theirs, reps: int, rounds: int = 7):
+    a, b = [], []
+    for _ in range(rounds):  # alternate, so drift on the machine hits both alike
+        a.append(per_op_us(ours, reps))
+        b.append(per_op_us(theirs, reps))
+    ra, rb = statistics.median(a), statistics.median(b)
+    print(f"{name:<34} dyngrad {ra:6.2f} us/op   torch {rb:6.2f} us/op   ratio {ra / rb:5.2f}x")
+    return ra / rb
+
+
+def matmul_case(n: int = 1024, rounds: int = 5):
+    rng = np.random.default_rng(0)
+    a_np = rng.standard_normal((n, n), dtype=np.float32)
+    b_np = rng.standard_normal((n, n), dtype=np.float32)
+    g_np = np.ones((n, n), np.float32)
+    a = dyngrad.tensor(a_np, requires_grad=True)
+    b = dyngrad.tensor(b_np, requires_grad=True)
+
+    def ours():
+        a.grad = None
+        b.grad = None
+        (a @ b).backward(dyngrad.from_numpy(g_np))
+
+    def numpy_three():
+        a_np @ b_np
+        g_np @ b_np.T
+        a_np.T @ g_np
+
+    def timeit(fn):
+        fn()
+        t = time.perf_counter()
+        fn()
+        return time.perf_counter() - t
+
+    ta, tb = [], []
+    for _ in range(rounds):
+        ta.append(timeit(ours))
+        tb.append(timeit(numpy_three))
+    ratio = statistics.median(ta) / statistics.median(tb)
+    print(f"{'matmul 1024x1024 fwd+bwd':<34} dyngrad {statistics.median(ta) * 1e3:6.1f} ms"
+          f"      3 NumPy matmuls {statistics.median(tb) * 1e3:6.1f} ms   ratio {ratio:5.2f}x")
+    return ratio
+
+
+def main() -> None:
+    torch.set_num_threads(1)
+    gc.collect()
+    print(f"dyngrad {dyngrad.__version__}, torch {torch.__version__}, numpy {np.__version__}")
+    print(f"forward+backward time per op, chain of {CHAIN} mixed elementwise ops")
+    compare("(4,4) float32", fwd_bwd(dyngrad, (4, 4)), fwd_bwd(torch, (4, 4)), reps=60)
+    compare("0-dim float32", fwd_bwd(dyngrad, ()), fwd_bwd(torch, ()), reps=60)
+    matmul_case()
+
+
+if __name__ == "__main__":
+    main()
