@@ -34,6 +34,7 @@ from dyngrad.ops.creation import (
     LongTensor, ShortTensor, arange, as_tensor, asarray, clone, empty, empty_like, eye,
     from_numpy, full, full_like, linspace, logspace, ones, ones_like, tensor, zeros, zeros_like,
 )
+from dyngrad.ops._core import can_cast, promote_types, result_type
 from dyngrad.ops.comparison import *  # noqa: F403
 from dyngrad.ops.indexing import *  # noqa: F403
 from dyngrad.ops.linalg import *  # noqa: F403
@@ -47,7 +48,15 @@ from dyngrad.autograd import (
 )
 from dyngrad import autograd
 
+autograd._import_submodules()  # Function, gradcheck, functional, forward_ad, graph: need Tensor
+from dyngrad import nn, optim
+from dyngrad.serialization import load, save
+import dyngrad.utils.data  # noqa: E402 - torch.utils.data
+
 half, float, double = float16, float32, float64  # noqa: A001 - torch's aliases
 cfloat, cdouble = complex64, complex128
 short, int, long = int16, int32, int64  # noqa: A001
+preserve_format = "torch.preserve_format"  # memory formats are accepted and have no effect
+contiguous_format = "torch.contiguous_format"
+channels_last = "torch.channels_last"
 __version__ = "0.1.0"

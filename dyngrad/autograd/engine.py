@@ -14,6 +14,7 @@ backward formulas record a graph of their own (see docs/design.md).
 from __future__ import annotations
 
 import gc
+import itertools
 
 from dyngrad._backend import xp
 from dyngrad.autograd import anomaly_mode, grad_mode
@@ -94,7 +95,7 @@ def _needed(roots, targets: set) -> set:
 def run_backward(roots, grads, keep_graph: bool, create_graph: bool, inputs=None,
                  accumulate: bool = True) -> dict:
     """Backpropagate `grads` from root edges; return {i: grad} captured at `inputs` (edges)."""
-    root_nodes = [node for node, _ in roots]
+    root_nodes = list(dict.fromkeys(node for node, _ in roots))  # several roots may share a node
     needed = capture_at = None
     if inputs is None:
         deps = _dependencies(root_nodes)
@@ -122,6 +123,8 @@ def run_backward(roots, grads, keep_graph: bool, create_graph: bool, inputs=None
     ready = sorted((node for node in buffers if deps[node] == 0), key=_seq_of)
 
     prev_create, engine_state.create_graph = engine_state.create_graph, create_graph
+    prev_task = engine_state.task
+    engine_state.task = (next(_task_ids), deps, needed, accumulate)
     prev_mode = grad_mode.state.enabled
     grad_mode.state.enabled = create_graph
     anomaly = anomaly_mode.state.enabled
@@ -136,16 +139,21 @@ def run_backward(roots, grads, keep_graph: bool, create_graph: bool, inputs=None
             node = ready.pop()
             buf = buffers.pop(node)
             hooks = node._hooks
-            if hooks is not None:
-                buf = _pre_hooks(node, buf, hooks)
             if capture_at is not None:
+                # As PyTorch: a node that will not run gets only its tensor hooks (and
+                # retain_grad) before its gradient is captured; one that runs is captured first.
+                runs = _runs(node, needed, accumulate)
+                if not runs and hooks is not None:
+                    buf = _pre_hooks(node, buf, hooks, node_hooks=False)
                 for i, nr in capture_at.get(id(node), ()):
                     captures[i] = buf[nr]
-                if not _runs(node, needed, accumulate):
+                if not runs:
                     continue
+            if hooks is not None:
+                buf = _pre_hooks(node, buf, hooks)
             if node._n_out != 1:
                 buf = None if all(g is None for g in buf) else _materialize(node, buf)
-            if buf is None or buf[0] is None:
+            if buf is None or (buf[0] is None and node._n_out == 1):
                 results = (None,) * len(node._next)
             elif anomaly:
                 results = anomaly_mode.run_checked(node, buf, check_nan)
@@ -184,8 +192,24 @@ def run_backward(roots, grads, keep_graph: bool, create_graph: bool, inputs=None
         if gc_was_enabled:
             gc.enable()
         engine_state.create_graph = prev_create
+        engine_state.task = prev_task
         grad_mode.state.enabled = prev_mode
     return captures
+
+
+_task_ids = itertools.count()  # each backward call's id (PyTorch's graph task id)
+
+
+def will_execute(node) -> bool:
+    """Inside a backward call: whether `node` takes part in it (PyTorch's
+    `_will_engine_execute_node`, used by `register_multi_grad_hook`)."""
+    _, deps, needed, accumulate = engine_state.task
+    if not accumulate and isinstance(node, AccumulateGrad):
+        raise RuntimeError(
+            "A leaf node was passed to _will_engine_execute_node but we are currently running "
+            "autograd.grad(). This is currently not supported."
+        )
+    return node in deps and (needed is None or id(node) in needed)
 
 
 def _seq_of(node) -> int:
@@ -224,9 +248,9 @@ def _materialize(node, buf: list) -> list:
     from dyngrad._tensor import Tensor
 
     out = []
-    for g, (shape, dtype) in zip(buf, node._out_meta):
-        if g is None:
-            g = xp.zeros(shape, dtype)
+    for g, meta in zip(buf, node._out_meta, strict=True):
+        if g is None and meta is not None:  # None: a custom Function materializes it itself
+            g = xp.zeros(*meta)
             if engine_state.create_graph:
                 g = Tensor._make(g)
         out.append(g)
@@ -245,7 +269,7 @@ def _unwrap(g, like):
     return g._data if hasattr(g, "_data") else g
 
 
-def _pre_hooks(node, buf: list, hooks: dict) -> list:
+def _pre_hooks(node, buf: list, hooks: dict, node_hooks: bool = True) -> list:
     """Tensor hooks (per output), retain_grad, then node pre-hooks, in PyTorch's order."""
     tensor_hooks = hooks.get("tensor")
     if tensor_hooks:
@@ -263,7 +287,7 @@ def _pre_hooks(node, buf: list, hooks: dict) -> list:
             t = ref()
             if t is not None and buf[nr] is not None:
                 _retain(t, buf[nr])
-    pre = hooks.get("pre")
+    pre = hooks.get("pre") if node_hooks else None
     if pre:
         for fn in list(pre.values()):
             new = fn(tuple(_wrap(g) for g in buf))
@@ -284,7 +308,12 @@ def _retain(t, g) -> None:
 
 
 def _post_hooks(node, results, buf, hooks: dict):
-    grads_in = tuple(_wrap(g) for g in results)
+    """Node post-hooks see (and may replace) the gradients as PyTorch shows them: already fitted
+    to each input's shape and dtype, None for inputs that take no gradient."""
+    grads_in = tuple(
+        None if g is None or edge[0] is None else _wrap(_fit(g, meta))
+        for g, edge, meta in zip(results, node._next, node._meta)
+    )
     grads_out = tuple(_wrap(g) for g in buf)
     for fn in list(hooks.values()):
         new = fn(grads_in, grads_out)
