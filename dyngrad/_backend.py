@@ -8,4 +8,28 @@ import numpy as xp
 
 ndarray = xp.ndarray
 
-__all__ = ["xp", "ndarray"]
+try:  # NumPy 2 keeps its error state in a context variable; setting it directly is 5x cheaper
+    from numpy._core._ufunc_config import _extobj_contextvar as _errstate_var
+
+    with xp.errstate(all="ignore"):
+        _IGNORE = _errstate_var.get()
+except ImportError:  # pragma: no cover - other NumPy versions or array libraries
+    _errstate_var = None
+
+
+def quiet(fn, *args):
+    """`fn(*args)` with floating-point warnings off: PyTorch returns inf and nan silently.
+
+    `with numpy.errstate(...)` costs more than a small ufunc itself, and this runs once per op.
+    """
+    if _errstate_var is None:
+        with xp.errstate(all="ignore"):
+            return fn(*args)
+    token = _errstate_var.set(_IGNORE)
+    try:
+        return fn(*args)
+    finally:
+        _errstate_var.reset(token)
+
+
+__all__ = ["xp", "ndarray", "quiet"]

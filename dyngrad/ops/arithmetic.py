@@ -6,11 +6,19 @@ alike; the engine reduces broadcast gradients and casts dtypes, so no formula do
 
 from __future__ import annotations
 
-from dyngrad._backend import xp
+from dyngrad._backend import quiet, xp
 from dyngrad._tensor import Tensor
 from dyngrad.autograd.node import Node
 from dyngrad.ops import _poly as P
-from dyngrad.ops._core import binary_operands, check_tensor, method, record
+from dyngrad.ops._core import (
+    OUT,
+    binary_operands,
+    check_tensor,
+    float_data,
+    input_needs_grad,
+    method,
+    record,
+)
 from dyngrad.ops.inplace import apply_inplace
 
 
@@ -43,40 +51,78 @@ class SubBackward0(Node):
         return grad, (-grad if self.alpha == 1 else grad * -self.alpha)
 
 
+class RsubBackward0(Node):
+    alpha = 1
+
+    def backward(self, grad):
+        return (-grad if self.alpha == 1 else grad * -self.alpha), grad
+
+
 class RsubBackward1(Node):
+    alpha = 1
+
     def backward(self, grad):
         return -grad if self.alpha == 1 else grad * -self.alpha
 
 
-def _check_bool_sub(a, b) -> None:
-    if getattr(a, "dtype", None) == xp.bool_ and getattr(b, "dtype", xp.bool_) == xp.bool_:
+def _is_bool(v) -> bool:
+    return v._data.dtype == xp.bool_ if isinstance(v, Tensor) else isinstance(v, bool | xp.bool_)
+
+
+def _check_bool_sub(x, y) -> None:
+    """PyTorch refuses `-` with a bool operand (tensor or Python bool), before any promotion."""
+    bx, by = _is_bool(x), _is_bool(y)
+    if bx and by:
         raise RuntimeError(
             "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
             "`logical_xor()` operator instead."
         )
+    if bx or by:
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying "
+            "to invert a mask, use the `~` or `logical_not()` operator instead."
+        )
+
+
+def _scaled(a, b, alpha, op):
+    """`op(a, alpha * b)` in the dtype of `op(a, b)`, after PyTorch's checks on alpha."""
+    dt = a.dtype if type(a) is xp.ndarray else xp.asarray(b).dtype
+    if isinstance(alpha, bool):
+        if dt.kind != "b":
+            raise RuntimeError("Boolean alpha only supported for Boolean results.")
+    elif isinstance(alpha, float) and dt.kind in "biu":
+        raise RuntimeError(
+            "For integral input tensors, argument alpha must not be a floating point number."
+        )
+    elif isinstance(alpha, complex) and dt.kind != "c":
+        raise RuntimeError(
+            "For non-complex input tensors, argument alpha must not be a complex number."
+        )
+    data = xp.asarray(op(a, alpha * b))
+    return data if data.dtype == dt else data.astype(dt)
 
 
 @method("add")
 def add(input, other, *, alpha=1, out=None) -> Tensor:
     """input + alpha * other."""
     a, b = binary_operands(input, other, "add")
-    if alpha == 1:
+    if type(alpha) is int and alpha == 1:
         res = record(AddBackward0, a + b, (input, other))
     else:
-        res = record(AddBackward0, a + alpha * b, (input, other), alpha=alpha)
-    return res if out is None else _out(res, out)
+        res = record(AddBackward0, _scaled(a, b, alpha, xp.add), (input, other), alpha=alpha)
+    return res if out is None else _out(res, out, "add")
 
 
 @method("sub", "subtract")
 def sub(input, other, *, alpha=1, out=None) -> Tensor:
     """input - alpha * other."""
+    _check_bool_sub(input, other)
     a, b = binary_operands(input, other, "sub")
-    _check_bool_sub(a, b)
-    if alpha == 1:
+    if type(alpha) is int and alpha == 1:
         res = record(SubBackward0, a - b, (input, other))
     else:
-        res = record(SubBackward0, a - alpha * b, (input, other), alpha=alpha)
-    return res if out is None else _out(res, out)
+        res = record(SubBackward0, _scaled(a, b, alpha, xp.subtract), (input, other), alpha=alpha)
+    return res if out is None else _out(res, out, "sub")
 
 
 subtract = sub
@@ -84,10 +130,13 @@ subtract = sub
 
 def rsub(input, other, *, alpha=1) -> Tensor:
     """other - alpha * input (the reflected `scalar - tensor`)."""
-    if isinstance(other, Tensor):
-        return sub(other, input, alpha=alpha)
+    _check_bool_sub(input, other)
     a, b = binary_operands(input, other, "rsub")
-    return record(RsubBackward1, b - a if alpha == 1 else b - alpha * a, (input,), alpha=alpha)
+    cls = RsubBackward0 if isinstance(other, Tensor) else RsubBackward1
+    inputs = (input, other) if isinstance(other, Tensor) else (input,)
+    if type(alpha) is int and alpha == 1:
+        return record(cls, b - a, inputs)
+    return record(cls, _scaled(b, a, alpha, xp.subtract), inputs, alpha=alpha)
 
 
 # --- mul / div ---------------------------------------------------------------------------------
@@ -104,8 +153,11 @@ class MulBackward0(Node):
 def mul(input, other, *, out=None) -> Tensor:
     """input * other, elementwise with broadcasting."""
     a, b = binary_operands(input, other, "mul")
-    res = record(MulBackward0, a * b, (input, other), save=(input, other))
-    return res if out is None else _out(res, out)
+    # Each input's gradient needs only the *other* input: save just that, as PyTorch does, so an
+    # in-place change to a value that is not needed raises no error at backward.
+    save = (input if input_needs_grad(other) else None, other if input_needs_grad(input) else None)
+    res = record(MulBackward0, a * b, (input, other), save=save)
+    return res if out is None else _out(res, out, "mul")
 
 
 multiply = mul
@@ -122,58 +174,82 @@ class DivBackward0(Node):
         return gx, -gx * _conj(x) / _conj(y)
 
 
-class DivBackward1(Node):
+class _DivByScalarBackward(Node):
+    """`tensor / number`: PyTorch names this node DivBackward0 too (the number is its `other`)."""
+
     def backward(self, grad):
-        return grad / self.other
+        return grad / self.other, None
+
+
+_DivByScalarBackward.__name__ = _DivByScalarBackward.__qualname__ = "DivBackward0"
+
+
+class DivBackward2(Node):
+    """div with a `rounding_mode` keyword: zero gradient when rounding, the quotient's for None."""
+
+    _saved_names = ("self", "other")
+    rounding_mode = None
+
+    def backward(self, grad):
+        if self.rounding_mode is None:
+            return DivBackward0.backward(self, grad)
+        return tuple(None if n is None else P.zeros_like(grad) for n, _ in self._next)
+
+
+_NO_MODE = "no rounding_mode given"  # PyTorch picks another overload when the keyword is passed
 
 
 @method("div", "divide", "true_divide")
-def div(input, other, *, rounding_mode=None, out=None) -> Tensor:
+def div(input, other, *, rounding_mode=_NO_MODE, out=None) -> Tensor:
     """input / other; `rounding_mode` 'trunc' or 'floor' rounds the quotient (no gradient)."""
-    if rounding_mode is not None:
-        return _rounded_div(input, other, rounding_mode)
+    if rounding_mode is not _NO_MODE:
+        return _div_mode(input, other, rounding_mode, out)
     a, b = binary_operands(input, other, "div", to_float=True)
     if isinstance(other, Tensor):
-        res = record(DivBackward0, a / b, (input, other), save=(input, other))
+        save = (input if input_needs_grad(other) else None, other)
+        res = record(DivBackward0, a / b, (input, other), save=save)
     else:
-        res = record(DivBackward1, a / b, (input,), other=b)
-    return _out(res, out)
+        res = record(_DivByScalarBackward, a / b, (input, other), other=b)
+    return res if out is None else _out(res, out, "div")
 
 
 divide = true_divide = div
 
 
-def _rounded_div(input, other, mode: str) -> Tensor:
+def _div_mode(input, other, mode, out) -> Tensor:
+    if mode is None:
+        a, b = binary_operands(input, other, "div", to_float=True)
+        res = record(DivBackward2, a / b, (input, other), save=(input, other))
+        return res if out is None else _out(res, out, "div")
     if mode not in ("trunc", "floor"):
         raise RuntimeError(
             "div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
             f"'{mode}'"
         )
     a, b = binary_operands(input, other, "div")
-    if a.dtype.kind in "iu" and xp.any(xp.asarray(b) == 0):
-        raise RuntimeError("ZeroDivisionError")
+    dt = _result_np_dtype(a, b)
+    if dt.kind == "b":
+        raise NotImplementedError(f'"div_{mode}_cpu" not implemented for \'Bool\'')
+    _check_int_division(dt, b)
     if mode == "floor":
         q = xp.floor_divide(a, b)
-    elif a.dtype.kind in "iu":
-        q = xp.trunc(xp.true_divide(a, b)).astype(a.dtype)
+    elif dt.kind in "iu":
+        q = xp.trunc(xp.true_divide(a, b)).astype(dt)
         q = xp.where(xp.abs(b) == 1, a * b, q) if xp.ndim(b) == 0 else q
     else:
         q = xp.trunc(a / b)
-    return _zero_grad_result(q, input, other, "DivBackward2")
+    res = record(DivBackward2, q, (input, other), rounding_mode=mode)
+    return res if out is None else _out(res, out, "div")
 
 
-def _zero_grad_result(data, input, other, name: str) -> Tensor:
-    """Rounded quotients have zero gradient almost everywhere; PyTorch records them anyway."""
-    cls = _ZERO_GRAD_NODES.setdefault(name, type(name, (ZeroGrad,), {}))
-    return record(cls, data, (input, other))
+def _result_np_dtype(a, b):
+    """The dtype of an op on binary_operands' results (one of them is an array)."""
+    return a.dtype if type(a) is xp.ndarray else xp.asarray(b).dtype
 
 
-class ZeroGrad(Node):
-    def backward(self, grad):
-        return tuple(None if n is None else P.zeros_like(grad) for n, _ in self._next)
-
-
-_ZERO_GRAD_NODES: dict = {}
+def _check_int_division(dt, b) -> None:
+    if dt.kind in "iu" and xp.any(xp.asarray(b) == 0):
+        raise RuntimeError("ZeroDivisionError")
 
 
 class ReciprocalBackward0(Node):
@@ -187,11 +263,8 @@ class ReciprocalBackward0(Node):
 @method("reciprocal")
 def reciprocal(input) -> Tensor:
     """1 / input."""
-    from dyngrad.ops._core import OUT, float_data
-
     a = float_data(input)
-    with xp.errstate(divide="ignore"):
-        return record(ReciprocalBackward0, 1 / a, (input,), save=(OUT,))
+    return record(ReciprocalBackward0, quiet(xp.reciprocal, a), (input,), save=(OUT,))
 
 
 def rdiv(input, other) -> Tensor:
@@ -200,20 +273,27 @@ def rdiv(input, other) -> Tensor:
 
 
 # --- floor division and remainder --------------------------------------------------------------
-class NotImplemented(Node):  # noqa: A001 - PyTorch's node name for floor_divide
+class NotImplemented(Node):  # noqa: A001 - PyTorch's node name for ops without a derivative
+    op = "floor_divide"
+
     def backward(self, grad):
-        raise RuntimeError(
-            "the derivative for 'floor_divide' is not implemented."
-        )
+        raise RuntimeError(f"derivative for aten::{self.op} is not implemented")
+
+
+def _tensors(*values) -> tuple:
+    return tuple(v for v in values if isinstance(v, Tensor))
 
 
 @method("floor_divide")
 def floor_divide(input, other, *, out=None) -> Tensor:
     """input // other, rounded towards minus infinity (PyTorch records no usable derivative)."""
     a, b = binary_operands(input, other, "floor_divide")
-    if a.dtype.kind in "iu" and xp.any(xp.asarray(b) == 0):
-        raise RuntimeError("ZeroDivisionError")
-    return _out(record(NotImplemented, xp.floor_divide(a, b), (input, other)), out)
+    dt = _result_np_dtype(a, b)
+    if dt.kind == "b":
+        raise NotImplementedError('"div_floor_cpu" not implemented for \'Bool\'')
+    _check_int_division(dt, b)
+    res = record(NotImplemented, xp.floor_divide(a, b), _tensors(input, other))
+    return res if out is None else _out(res, out, "floor_divide")
 
 
 class RemainderBackward0(Node):
@@ -233,14 +313,18 @@ class RemainderBackward1(Node):
 def remainder(input, other, *, out=None) -> Tensor:
     """Python-style modulus: the result has the sign of `other`."""
     a, b = binary_operands(input, other, "remainder")
-    if a.dtype.kind in "iu" and xp.any(xp.asarray(b) == 0):
-        raise RuntimeError("ZeroDivisionError")
+    dt = _result_np_dtype(a, b)
+    if dt.kind == "b":
+        raise NotImplementedError('"remainder_cpu" not implemented for \'Bool\'')
+    _check_int_division(dt, b)
     data = xp.remainder(a, b)
-    if isinstance(other, Tensor):
+    if not isinstance(input, Tensor):  # number % tensor: PyTorch has no derivative for it
+        res = record(NotImplemented, data, (other,), op="remainder")
+    elif isinstance(other, Tensor):
         res = record(RemainderBackward1, data, (input, other), save=(input, other))
     else:
         res = record(RemainderBackward0, data, (input,))
-    return _out(res, out)
+    return res if out is None else _out(res, out, "remainder")
 
 
 # --- pow ---------------------------------------------------------------------------------------
@@ -280,39 +364,60 @@ class PowBackward2(Node):
     def backward(self, grad):
         (out,) = self.saved_tensors
         c = self.self
-        if c == 0:
-            return P.where(P.data(out) == 0, 0.0, grad * out * xp.log(c + 0j).real)
+        if c == 0:  # 0 ** y: zero gradient where y >= 0 (result 0 or 1), as PyTorch defines it
+            return P.where(P.data(out) <= 1, 0.0, grad * out * xp.log(c + 0j).real)
         return grad * _conj(out * xp.log(complex(c)) if isinstance(c, complex) else out
                             * float(xp.log(c)))
 
 
-def _check_int_pow(a, e) -> None:
-    if a.dtype.kind in "iu" and isinstance(e, int) and e < 0:
-        raise RuntimeError("Integers to negative integer powers are not allowed.")
+def _check_scalar_exponent(a, e) -> None:
+    if a.dtype.kind in "iu" and isinstance(e, int) and not isinstance(e, bool):
+        if e < 0:
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
+        if e > xp.iinfo(a.dtype).max:
+            raise RuntimeError(
+                f"value cannot be converted to type {a.dtype.name}_t without overflow"
+            )
+
+
+def _power(a, b):
+    """a ** b with PyTorch's integer rule: a negative exponent gives 0, except for bases 1 and -1
+    (NumPy refuses negative integer powers)."""
+    dt = _result_np_dtype(a, b)
+    if dt.kind in "iu":
+        neg = xp.asarray(b) < 0
+        if neg.any():
+            ones = xp.where(xp.asarray(b) % 2 == 0, 1, -1)
+            special = xp.where(xp.asarray(a) == 1, 1, xp.where(xp.asarray(a) == -1, ones, 0))
+            return xp.where(neg, special, xp.power(a, xp.where(neg, 0, b))).astype(dt)
+    return quiet(xp.power, a, b)
+
+
+def _no_bool_pow(a, b) -> None:
+    if _result_np_dtype(a, b).kind == "b":
+        raise NotImplementedError('"pow" not implemented for \'Bool\'')
 
 
 @method("pow")
 def pow(input, exponent, *, out=None) -> Tensor:  # noqa: A001 - torch.pow
     """input ** exponent; either side may be a scalar."""
-    from dyngrad.ops._core import OUT
-
-    if not isinstance(input, Tensor):
-        a, b = binary_operands(input, exponent, "pow")
-        with xp.errstate(divide="ignore", invalid="ignore"):
-            data = xp.power(a, b)
-        return _out(record(PowBackward2, data, (exponent,), save=(OUT,), self=input), out)
     a, b = binary_operands(input, exponent, "pow")
-    if isinstance(exponent, Tensor):
-        if a.dtype.kind in "iu" and xp.any(b < 0):
-            raise RuntimeError("Integers to negative integer powers are not allowed.")
-        with xp.errstate(divide="ignore", invalid="ignore"):
-            data = xp.power(a, b)
-        res = record(PowBackward1, data, (input, exponent), save=(input, exponent, OUT))
-        return _out(res, out)
-    _check_int_pow(a, exponent)
-    with xp.errstate(divide="ignore", invalid="ignore"):
-        data = a * a if exponent == 2 else xp.power(a, b)
-    return _out(record(PowBackward0, data, (input,), save=(input,), exponent=exponent), out)
+    if not isinstance(input, Tensor):
+        _no_bool_pow(a, b)
+        res = record(PowBackward2, _power(a, b), (exponent,), save=(OUT,), self=input)
+    elif isinstance(exponent, Tensor):
+        _no_bool_pow(a, b)
+        res = record(PowBackward1, _power(a, b), (input, exponent), save=(input, exponent, OUT))
+    else:
+        _check_scalar_exponent(a, exponent)
+        if exponent == 2 and type(exponent) is not bool:
+            data = a * a
+        else:
+            data = _power(a, b)
+            if a.dtype.kind == "b":  # bool ** bool stays bool (x ** True is x)
+                data = data.astype(xp.bool_)
+        res = record(PowBackward0, data, (input,), save=(input,), exponent=exponent)
+    return res if out is None else _out(res, out, "pow")
 
 
 def float_power(input, exponent) -> Tensor:
@@ -342,7 +447,8 @@ def neg(input, *, out=None) -> Tensor:
             "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
             "invert a mask, use the `~` or `logical_not()` operator instead."
         )
-    return _out(record(NegBackward0, -input._data, (input,)), out)
+    res = record(NegBackward0, -input._data, (input,))
+    return res if out is None else _out(res, out, "neg")
 
 
 negative = neg
@@ -353,10 +459,13 @@ def positive(input) -> Tensor:
     return input
 
 
-def _out(result: Tensor, out) -> Tensor:
+def _out(result: Tensor, out, fname: str) -> Tensor:
     """Support `out=`: write the result into `out` (resizing it as PyTorch does)."""
-    if out is None:
-        return result
+    if result._grad_fn is not None:
+        raise RuntimeError(
+            f"{fname}(): functions with out=... arguments don't support automatic "
+            "differentiation, but one of the arguments requires grad."
+        )
     if out._data.shape != result._data.shape:
         out._data = xp.empty(result._data.shape, out._data.dtype)
     from dyngrad.ops.inplace import write
@@ -373,18 +482,13 @@ Tensor.__mul__ = Tensor.__rmul__ = mul
 Tensor.__truediv__ = div
 Tensor.__rtruediv__ = rdiv
 Tensor.__floordiv__ = floor_divide
-Tensor.__rfloordiv__ = lambda self, other: floor_divide(_as_tensor_like(other, self), self)
+Tensor.__rfloordiv__ = lambda self, other: floor_divide(other, self)
 Tensor.__mod__ = remainder
-Tensor.__rmod__ = lambda self, other: remainder(_as_tensor_like(other, self), self)
+Tensor.__rmod__ = lambda self, other: remainder(other, self)
 Tensor.__pow__ = pow
 Tensor.__rpow__ = lambda self, base: pow(base, self)
 Tensor.__abs__ = lambda self: self.abs()
-
-
-def _as_tensor_like(value, like: Tensor) -> Tensor:
-    from dyngrad.ops._core import result_dtype
-
-    return Tensor._make(xp.asarray(value, dtype=result_dtype(value, like).np))
+Tensor.__array_priority__ = 1000  # `numpy_scalar * tensor` defers to the tensor, as in PyTorch
 
 
 def _inplace(fn, name: str):
