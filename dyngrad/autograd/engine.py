@@ -43,7 +43,9 @@ def _fit(g, meta):
             if g._data.shape != shape:
                 g = sum_to(g, shape)
             if g._data.dtype != dtype:
-                g = g.to(dtype)
+                from dyngrad._dtype import FROM_NP
+
+                g = g.to(FROM_NP[dtype])
             return g
         g = xp.asarray(g)
     if g.shape != shape:

@@ -7,6 +7,7 @@ through the view can be recorded against the base (see `inplace.py`).
 from __future__ import annotations
 
 import math
+import warnings
 
 from dyngrad._backend import xp
 from dyngrad._size import Size
@@ -34,6 +35,11 @@ def as_view(out: Tensor, input: Tensor, fn, creation: str | None = None) -> Tens
     else:
         base, prev = input._view.base, input._view.fn
         full = _compose(prev, fn)
+        inherited = input._view.creation
+        if creation is None and inherited is not None and not inherited.startswith(
+            "custom Function "
+        ):
+            creation = inherited  # a view of a no_grad or multi-output view is as restricted
     if creation is None and not grad_mode.state.enabled:
         creation = "no_grad"
     out._view = ViewInfo(base, full, creation)
@@ -77,6 +83,10 @@ class UnsafeViewBackward0(ViewBackward0):
     pass
 
 
+class ReshapeAliasBackward0(ViewBackward0):
+    """reshape of a non-contiguous tensor whose layout still allows a view."""
+
+
 @method("view")
 def view(self: Tensor, *shape) -> Tensor:
     """The same data with another shape; never copies (see `reshape`)."""
@@ -108,7 +118,8 @@ def reshape(input: Tensor, *shape) -> Tensor:
 
         copied = clone(input)
         return record(UnsafeViewBackward0, data, (copied,), self_sym_sizes=input._data.shape)
-    return _view_op(ViewBackward0, data, input, lambda a: P.reshape(a, shape),
+    cls = ViewBackward0 if input._data.flags.c_contiguous else ReshapeAliasBackward0
+    return _view_op(cls, data, input, lambda a: P.reshape(a, shape),
                     self_sym_sizes=input._data.shape)
 
 
@@ -139,14 +150,24 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
 
 @method("ravel")
 def ravel(input: Tensor) -> Tensor:
-    return reshape(input, (-1,))
+    """contiguous() then view(-1), as PyTorch does (a copy for non-contiguous input)."""
+    return view(input.contiguous(), (-1,))
 
 
 @method("unflatten")
 def unflatten(input: Tensor, dim: int, sizes) -> Tensor:
     d = _wrap_dim(dim, input._data.ndim)
     shape = input._data.shape
-    sizes = _infer_shape(tuple(sizes), shape[d])
+    sizes = tuple(sizes)
+    known = math.prod(s for s in sizes if s != -1)
+    if sizes.count(-1) > 1:
+        raise RuntimeError("only one dimension can be inferred")
+    if (known != shape[d] if -1 not in sizes else known == 0 or shape[d] % known):
+        raise RuntimeError(
+            f"unflatten: Provided sizes {list(sizes)} don't multiply up to the size of dim {dim} "
+            f"({shape[d]}) in the input tensor"
+        )
+    sizes = _infer_shape(sizes, shape[d])
     return view(input, shape[:d] + sizes + shape[d + 1:])
 
 
@@ -211,15 +232,25 @@ def permute(input: Tensor, *dims) -> Tensor:
 
 
 def _T(self: Tensor) -> Tensor:
+    """`x.T`: reverse all dims (PermuteBackward0 even on a matrix, as in PyTorch)."""
     nd = self._data.ndim
-    return permute(self, tuple(range(nd - 1, -1, -1))) if nd != 1 else self
+    if nd == 0:
+        warnings.warn("Tensor.T is deprecated on 0-D tensors. This function is the identity in "
+                      "these cases.", UserWarning, stacklevel=3)
+    elif nd != 2:
+        warnings.warn(
+            "The use of `x.T` on tensors of dimension other than 2 to reverse their shape is "
+            "deprecated and it will throw an error in a future release. Consider `x.mT` to "
+            "transpose batches of matrices or `x.permute(*torch.arange(x.ndim - 1, -1, -1))` to "
+            "reverse the dimensions of a tensor.", UserWarning, stacklevel=3)
+    return permute(self, tuple(range(nd - 1, -1, -1)))
 
 
 def _mT(self: Tensor) -> Tensor:
     return transpose(self, -2, -1)
 
 
-Tensor.T = property(lambda self: t(self) if self._data.ndim == 2 else _T(self))
+Tensor.T = property(_T)
 Tensor.mT = property(_mT)
 Tensor.H = property(lambda self: Tensor.T.fget(self).conj())
 Tensor.mH = property(lambda self: _mT(self).conj())
@@ -332,17 +363,35 @@ def broadcast_to(input: Tensor, size) -> Tensor:
 
 
 def broadcast_shapes(*shapes) -> Size:
-    try:
-        return Size(xp.broadcast_shapes(*[(s,) if isinstance(s, int) else tuple(s)
-                                          for s in shapes]))
-    except ValueError:
-        raise RuntimeError(f"Shape mismatch: objects cannot be broadcast to a single shape: {shapes}"
-                           ) from None
+    """The shape all `shapes` broadcast to, or PyTorch's error naming the first misfit."""
+    result: list = []
+    for i, shape in enumerate(shapes):
+        dims = (shape,) if isinstance(shape, int) else tuple(shape)
+        new = [1] * (len(dims) - len(result)) + result
+        for k in range(-1, -len(dims) - 1, -1):
+            if dims[k] == 1 or dims[k] == new[k]:
+                continue
+            if new[k] != 1:
+                raise RuntimeError(
+                    f"Attempting to broadcast a dimension of length {dims[k]} at {k}! Mismatching "
+                    f"argument at index {i} had {shape}; but expected shape should be "
+                    f"broadcastable to {result}"
+                )
+            new[k] = dims[k]
+        result = new
+    return Size(result)
 
 
 def broadcast_tensors(*tensors) -> tuple:
-    shape = broadcast_shapes(*[t._data.shape for t in tensors])
-    return tuple(expand(t, shape) for t in tensors)
+    """Each tensor expanded to the common shape (itself when it already has it, as PyTorch)."""
+    from dyngrad.ops._core import check_broadcast
+
+    tensors = _flat_args(tensors)
+    shape = tensors[0]._data.shape
+    for t in tensors[1:]:
+        check_broadcast(shape, t._data.shape)
+        shape = xp.broadcast_shapes(shape, t._data.shape)
+    return tuple(t if t._data.shape == shape else expand(t, shape) for t in tensors)
 
 
 # --- select / narrow / slice / diagonal --------------------------------------------------------
@@ -428,14 +477,15 @@ def _diag_view(a, offset, d1, d2):
     """A writable diagonal view of an ndarray (NumPy's `diagonal` is read-only)."""
     n1, n2 = a.shape[d1], a.shape[d2]
     length = max(0, min(n1, n2 - offset) if offset >= 0 else min(n1 + offset, n2))
-    start = offset * a.strides[d2] if offset >= 0 else -offset * a.strides[d1]
     keep = [i for i in range(a.ndim) if i not in (d1, d2)]
     shape = tuple(a.shape[i] for i in keep) + (length,)
-    strides = tuple(a.strides[i] for i in keep) + (a.strides[d1] + a.strides[d2],)
-    base = a.reshape(-1).view(xp.uint8) if a.size else a
-    if not a.size or length == 0:
+    if length == 0:
         return xp.empty(shape, a.dtype)
-    return xp.lib.stride_tricks.as_strided(base[start:].view(a.dtype), shape, strides)
+    start = [slice(None)] * a.ndim
+    start[d2 if offset >= 0 else d1] = slice(abs(offset), None)
+    shifted = a[tuple(start)]
+    strides = tuple(a.strides[i] for i in keep) + (a.strides[d1] + a.strides[d2],)
+    return xp.lib.stride_tricks.as_strided(shifted, shape, strides)
 
 
 @method("diagonal")
@@ -445,7 +495,7 @@ def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Te
     d1, d2 = _wrap_dim(dim1, nd), _wrap_dim(dim2, nd)
     if d1 == d2:
         raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
-    data = xp.diagonal(input._data, offset, d1, d2)
+    data = _diag_view(input._data, offset, d1, d2)
     return _view_op(DiagonalBackward0, data, input,
                     lambda a: diagonal(a, offset, d1, d2) if isinstance(a, Tensor)
                     else _diag_view(a, offset, d1, d2), offset=offset, dim1=d1, dim2=d2)
@@ -518,8 +568,8 @@ def split(tensor: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
     if isinstance(split_size_or_sections, int):
         step = split_size_or_sections
         if step <= 0 and n:
-            raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension "
-                               f"size of {n}")
+            raise RuntimeError("split_size can only be 0 if dimension size is 0, but got "
+                               f"dimension size of {n}")
         sizes = [min(step, n - i) for i in range(0, n, step)] if step else [0]
         cls, name = SplitBackward0, "Split"
     else:
@@ -556,7 +606,11 @@ def tensor_split(input: Tensor, indices_or_sections, dim: int = 0) -> tuple:
     else:
         idx = [0] + [min(max(int(i), 0), n) for i in indices_or_sections] + [n]
         sizes = [max(0, b - a) for a, b in zip(idx, idx[1:], strict=False)]
-    return split(input, sizes, d)
+    out, start = [], 0
+    for size in sizes:  # plain slices (SliceBackward0), not a multi-output split
+        out.append(slice_dim(input, d, start, start + size))
+        start += size
+    return tuple(out)
 
 
 # --- joining -----------------------------------------------------------------------------------
@@ -566,7 +620,8 @@ class CatBackward0(Node):
         for shape, _ in self._meta:
             size = shape[self.dim] if len(shape) > 1 or shape != (0,) else 0
             key = (slice(None),) * self.dim + (slice(start, start + size),)
-            out.append(grad[key] if len(shape) == len(grad.shape) else None)
+            out.append(grad[key] if len(shape) == len(grad.shape)
+                       else P.zeros_like_shape(grad, shape))  # a skipped legacy empty tensor
             start += size
         return tuple(out)
 
@@ -583,7 +638,7 @@ def cat(tensors, dim: int = 0, *, out=None) -> Tensor:
     """Join tensors along an existing dim (1-D empty tensors are skipped, as in PyTorch)."""
     tensors = list(tensors)
     if not tensors:
-        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
     ref = next((t for t in tensors if t._data.shape != (0,)), tensors[0])
     d = _wrap_dim(dim, ref._data.ndim)
     datas = [a for a, t in zip(_same_dtype(tensors), tensors, strict=True)
@@ -717,9 +772,10 @@ class RollBackward0(Node):
 
 @method("roll")
 def roll(input: Tensor, shifts, dims=None) -> Tensor:
-    if dims is None:
-        flat = roll(flatten(input), shifts, 0)
-        return view(flat, input._data.shape)
+    if dims is None:  # roll the flattened tensor, one RollBackward0 as in PyTorch
+        shift = shifts if isinstance(shifts, int) else shifts[0]
+        return record(RollBackward0, xp.roll(input._data, shift), (input,), shifts=(shift,),
+                      dims=None)
     shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
     dims = (dims,) if isinstance(dims, int) else tuple(dims)
     return record(RollBackward0, xp.roll(input._data, shifts, dims), (input,), shifts=shifts,
