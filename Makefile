@@ -6,6 +6,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
+# No pytest-xdist: on the 2-core machines each worker's start-up (importing torch) eats most of
+# the gain. `make test PYTEST_ARGS="-x -q"` stops at the first failure.
 PYTEST_ARGS ?= -q
 LINT_PATHS := dyngrad tests $(wildcard bench)
 

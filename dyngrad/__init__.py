@@ -42,6 +42,7 @@ from dyngrad.ops.random import *  # noqa: F403
 from dyngrad.ops.reduction import *  # noqa: F403
 from dyngrad.ops.shape import *  # noqa: F403
 from dyngrad.ops.unary import *  # noqa: F403
+from dyngrad.ops.complex import *  # noqa: F403 - after unary (supersedes its conj, real, ...)
 from dyngrad.autograd import (
     enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
     set_grad_enabled,

@@ -16,7 +16,8 @@ class device:
             index = int(idx)
         if type not in ("cpu", "cuda", "meta", "mps"):
             raise RuntimeError(
-                "Expected one of cpu, cuda, ipu, xpu, mkldnn, opengl, opencl, ideep, hip, ve, fpga, "
+                "Expected one of cpu, cuda, ipu, xpu, mkldnn, opengl, opencl, ideep, hip, ve, "
+                "fpga, "
                 "maia, xla, lazy, vulkan, mps, meta, hpu, mtia, privateuseone device type at start "
                 f"of device string: {type}"
             )

@@ -118,7 +118,7 @@ def default_complex() -> dtype:
 
 
 def promote_types(a: dtype, b: dtype) -> dtype:
-    """The smallest dtype both `a` and `b` cast to, by PyTorch's table (int64 + float16 -> float16)."""
+    """The smallest dtype both cast to, by PyTorch's table (int64 + float16 -> float16)."""
     if a is b:
         return a
     return _PROMOTE[a, b]
@@ -148,7 +148,7 @@ def scalar_dtype(value) -> dtype:
 
 
 def _combine(higher: dtype | None, lower: dtype | None) -> dtype | None:
-    """PyTorch's combine_categories: a higher tier wins unless a lower tier has a higher category."""
+    """PyTorch's combine_categories: a higher tier wins unless a lower one has a higher category."""
     if higher is None:
         return lower
     if lower is None or higher.is_complex:
@@ -174,5 +174,5 @@ def result_type_of(dims, zeros, scalars) -> dtype:
 
 
 def can_cast(from_: dtype, to: dtype) -> bool:
-    """True unless the cast would lower the category (float -> int, complex -> float, int -> bool)."""
+    """True unless the cast lowers the category (float -> int, complex -> float, int -> bool)."""
     return from_.category <= to.category

@@ -12,7 +12,8 @@ import weakref
 
 from dyngrad import _dtype
 from dyngrad._backend import ndarray
-from dyngrad._device import cpu, device as _device_cls
+from dyngrad._device import cpu
+from dyngrad._device import device as _device_cls
 from dyngrad._size import Size
 from dyngrad.autograd import grad_mode
 from dyngrad.autograd.node import AccumulateGrad
@@ -24,6 +25,10 @@ _NONLEAF_GRAD_WARNING = (
     "to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. If you "
     "access the non-leaf Tensor by mistake, make sure you access the leaf Tensor instead. See "
     "github.com/pytorch/pytorch/pull/30531 for more information."
+)
+_TO_SCALAR_WARNING = (
+    "Converting a tensor with requires_grad=True to a scalar may lead to unexpected behavior.\n"
+    "Consider using tensor.detach() first."
 )
 _LEAF_ONLY = "you can only change requires_grad flags of leaf variables."
 _DETACH_HINT = (
@@ -309,7 +314,9 @@ class Tensor:
     def register_post_accumulate_grad_hook(self, hook):
         """`hook(tensor)` runs after this leaf's `.grad` has been updated."""
         if self._grad_fn is not None:
-            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+            raise RuntimeError(
+                "post accumulate grad hooks cannot be registered on non-leaf tensors"
+            )
         if not self._requires_grad:
             raise RuntimeError(
                 "cannot register a hook on a tensor that doesn't require gradient"
@@ -392,18 +399,24 @@ class Tensor:
             raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
         return bool(self._data)
 
-    def __float__(self) -> float:
+    def _scalar(self):
+        """The single element, for float()/int()/complex(); PyTorch's errors otherwise."""
         if self._data.size != 1:
-            raise TypeError("only one element tensors can be converted to Python scalars")
-        return float(self._data.reshape(()))
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return self._data.reshape(())
+
+    def __float__(self) -> float:
+        if self._requires_grad:
+            warnings.warn(_TO_SCALAR_WARNING, UserWarning, stacklevel=2)
+        return float(self._scalar())
 
     def __int__(self) -> int:
-        if self._data.size != 1:
-            raise TypeError("only one element tensors can be converted to Python scalars")
-        return int(self._data.reshape(()))
+        return int(self._scalar())
 
     def __complex__(self) -> complex:
-        return complex(self._data.reshape(()))
+        if self._requires_grad:
+            warnings.warn(_TO_SCALAR_WARNING, UserWarning, stacklevel=2)
+        return complex(self._scalar())
 
     def __index__(self) -> int:
         if self._data.dtype.kind not in "iub" or self._data.size != 1:

@@ -138,13 +138,10 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph: bool =
     input_edges = None
     if inputs is not None:
         input_edges = [t._edge() for t in inputs]
-    captured = run_backward(edges, grads, retain_graph, create_graph, input_edges)
-    if inputs is not None:
-        from dyngrad.autograd.engine import _retain
-
-        for i, t in enumerate(inputs):
-            if t._grad_fn is not None and captured.get(i) is not None:
-                _retain(t, captured[i])
+        for t in inputs:
+            if t._grad_fn is not None:
+                t.retain_grad()  # as PyTorch does: a non-leaf input keeps its .grad from now on
+    run_backward(edges, grads, retain_graph, create_graph, input_edges)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bool = False,
@@ -208,3 +205,18 @@ __all__ = [
     "inference_mode", "is_grad_enabled", "is_inference_mode_enabled", "detect_anomaly",
     "set_detect_anomaly", "is_anomaly_enabled", "is_anomaly_check_nan_enabled", "anomaly_mode",
 ]
+
+
+def _import_submodules() -> None:
+    """Called by dyngrad/__init__.py once `Tensor` exists (these submodules need it)."""
+    from dyngrad.autograd import forward_ad, function, functional, graph
+    from dyngrad.autograd import gradcheck as gradcheck_module
+
+    globals().update(
+        forward_ad=forward_ad, function=function, functional=functional, graph=graph,
+        Function=function.Function, gradcheck=gradcheck_module.gradcheck,
+        gradgradcheck=gradcheck_module.gradgradcheck,
+    )
+
+
+__all__ += ["Function", "gradcheck", "gradgradcheck", "functional", "forward_ad", "graph"]

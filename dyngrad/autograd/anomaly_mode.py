@@ -103,5 +103,7 @@ def run_checked(node, grads, check_nan: bool):
                 continue
             data = g._data if hasattr(g, "_data") else g
             if xp.isnan(data).any():
-                raise RuntimeError(f"Function '{node.name()}' returned nan values in its {i}th output.")
+                raise RuntimeError(
+                    f"Function '{node.name()}' returned nan values in its {i}th output."
+                )
     return results

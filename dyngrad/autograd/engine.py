@@ -170,7 +170,7 @@ def run_backward(roots, grads, keep_graph: bool, create_graph: bool, inputs=None
             if not keep_graph and node._saved:
                 node.release()
             became_ready = 0
-            for (child, nr), g, meta in zip(node._next, results, node._meta):
+            for (child, nr), g, meta in zip(node._next, results, node._meta, strict=False):
                 if child is None or (needed is not None and id(child) not in needed):
                     continue
                 if g is not None:
@@ -314,7 +314,7 @@ def _post_hooks(node, results, buf, hooks: dict):
     to each input's shape and dtype, None for inputs that take no gradient."""
     grads_in = tuple(
         None if g is None or edge[0] is None else _wrap(_fit(g, meta))
-        for g, edge, meta in zip(results, node._next, node._meta)
+        for g, edge, meta in zip(results, node._next, node._meta, strict=False)
     )
     grads_out = tuple(_wrap(g) for g in buf)
     for fn in list(hooks.values()):

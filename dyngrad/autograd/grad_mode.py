@@ -76,6 +76,10 @@ class set_grad_enabled(_Mode):
         self._mode = bool(mode)
         state.enabled = self._mode
 
+    def __call__(self, fn):
+        state.enabled = self.prev  # used as a decorator: the mode applies only inside fn
+        return super().__call__(fn)
+
     def clone(self):
         return set_grad_enabled(self._mode)
 

@@ -37,6 +37,7 @@ _INFERENCE_SAVED = (
 
 class _EngineState(threading.local):
     create_graph = False
+    task = None  # inside a backward call: (id, nodes it counts, nodes it needs, accumulates)
 
 
 engine_state = _EngineState()
@@ -53,6 +54,81 @@ class SavedOutput:
         self.saved_version = self.version[0]
         self.output_nr = tensor._output_nr
         self.requires_grad = tensor._requires_grad
+
+
+# --- saved-tensor hooks (`torch.autograd.graph.saved_tensors_hooks`) --------------------------
+saved_hooks: list = []  # stack of (pack, unpack); only the innermost pair applies
+_PACK_INPLACE = (
+    "A saved tensor pack hook is modifying its input in place. Tensors provided as input to pack "
+    "hook cannot be modified by in-place operations as this can lead to unexpected side-effects. "
+    "Please open an issue if you need to perform in-place operations on the input to a pack hook."
+)
+
+
+class SavedPacked:
+    """A saved tensor as the pack hook returned it, plus where the tensor sat in the graph, so the
+    unpacked tensor is linked to the same history (as PyTorch's SavedVariable does)."""
+
+    __slots__ = ("packed", "unpack", "requires_grad", "grad_fn", "output_nr", "is_output",
+                 "accum")
+
+    def __init__(self, packed, unpack, t, is_output: bool):
+        self.packed = packed
+        self.unpack = unpack
+        self.requires_grad = t._requires_grad
+        self.is_output = is_output
+        self.grad_fn = None if is_output else t._grad_fn  # an output's is the owning node
+        self.output_nr = t._output_nr
+        self.accum = t._accum
+
+
+def pack_saved(node, v) -> SavedPacked:
+    """Run the innermost pack hook on a tensor a node saves (`SavedOutput`: the node's output)."""
+    from dyngrad._tensor import Tensor
+
+    pack, unpack = saved_hooks[-1]
+    is_output = type(v) is SavedOutput
+    t = Tensor._make(v.data, v.requires_grad, node, v.output_nr, v.version) if is_output else v
+    before = t._vc[0]
+    packed = pack(t)
+    if t._vc[0] != before:
+        raise RuntimeError(_PACK_INPLACE)
+    return SavedPacked(packed, unpack, t, is_output)
+
+
+def unpack_saved(node, item, as_tensor: bool):
+    """One saved value for a backward formula: an array, or (`as_tensor`) a tensor in the graph."""
+    from dyngrad._tensor import Tensor
+
+    kind = type(item)
+    if kind is tuple:
+        t, version = item
+        if t._vc[0] != version:
+            raise RuntimeError(version_error(t, version))
+        return t if as_tensor else t._data
+    if kind is SavedOutput:
+        if item.version[0] != item.saved_version:
+            raise RuntimeError(version_error(item, item.saved_version, node))
+        if not as_tensor:
+            return item.data
+        return Tensor._make(item.data, item.requires_grad, node, item.output_nr, item.version)
+    if kind is not SavedPacked:
+        return item
+    value = item.unpack(item.packed)
+    if not isinstance(value, Tensor):
+        raise TypeError(
+            "Output of saved tensor unpack_hook expected to be a Tensor but got result of type "
+            f"{type(value).__name__}"
+        )
+    if not as_tensor:
+        return value._data
+    fn = node if item.is_output else item.grad_fn
+    if (value._grad_fn is fn and value._requires_grad == item.requires_grad
+            and value._output_nr == item.output_nr):
+        return value
+    out = Tensor._make(value._data, item.requires_grad, fn, item.output_nr, value._vc)
+    out._accum = item.accum
+    return out
 
 
 class Node:
@@ -89,7 +165,6 @@ class Node:
     def requires_grad(self) -> bool:
         return True
 
-    @property
     def _sequence_nr(self) -> int:
         return self._seq
 
@@ -106,11 +181,20 @@ class Node:
                 return self._saved_value(self._saved_names.index(key))
             if key in self.__dict__:
                 return self.__dict__[key]
+            if key in self._class_attrs():  # a default kept on the class, e.g. alpha = 1
+                return getattr(type(self), key)
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{attr}'")
+
+    @classmethod
+    def _class_attrs(cls) -> set:
+        """Plain values subclasses define as per-node defaults (shown as `_saved_<name>`)."""
+        return {k for c in cls.__mro__[:cls.__mro__.index(Node)] for k, v in vars(c).items()
+                if not k.startswith("_") and not callable(v) and not hasattr(v, "__get__")}
 
     def __dir__(self):
         extra = ["_saved_" + n for n in self._saved_names]
         extra += ["_saved_" + k for k in self.__dict__ if k != "metadata"]
+        extra += ["_saved_" + k for k in self._class_attrs()]
         return sorted(set(super().__dir__()) | set(extra))
 
     def _saved_value(self, i: int):
@@ -125,6 +209,8 @@ class Node:
             return Tensor._make(xp.asarray(item))  # as PyTorch shows it: a wrapped 0-dim tensor
         if isinstance(item, SavedOutput):
             return Tensor._make(item.data, item.requires_grad, self, item.output_nr, item.version)
+        if isinstance(item, SavedPacked):
+            return unpack_saved(self, item, True)
         return item
 
     def __repr__(self) -> str:
@@ -153,7 +239,9 @@ class Node:
             if version is not None:
                 if v._x is not None and "inference" in v._x:
                     raise RuntimeError(_INFERENCE_SAVED)
-                saved.append((v, version[0]))
+                saved.append(pack_saved(self, v) if saved_hooks else (v, version[0]))
+            elif saved_hooks and type(v) is SavedOutput:
+                saved.append(pack_saved(self, v))
             else:
                 saved.append(v)
         self._saved = tuple(saved)
@@ -184,6 +272,8 @@ class Node:
                     )
                 else:
                     out.append(item.data)
+            elif type(item) is SavedPacked:
+                out.append(unpack_saved(self, item, as_tensor))
             else:
                 out.append(item)
         return tuple(out)
@@ -232,10 +322,12 @@ class AccumulateGrad(Node):
 
 
 class CopyBackwards(Node):
-    """`.grad` after `backward(create_graph=True)`: a differentiable copy of the gradient."""
+    """`.grad` after `backward(create_graph=True)`: a differentiable copy of the gradient.
+
+    As in PyTorch it is a copy into fresh zeros, so its first edge (the zeros) is `(None, 0)`."""
 
     def backward(self, grad):
-        return grad
+        return None, grad
 
 
 def accumulate_grad(var, g) -> None:
@@ -248,8 +340,8 @@ def accumulate_grad(var, g) -> None:
             new = Tensor._make(g._data.copy(), g._requires_grad)
             if g._requires_grad:
                 node = CopyBackwards()
-                node._next = (g._edge(),)
-                node._meta = ((g._data.shape, g._data.dtype),)
+                node._next = ((None, 0), g._edge())
+                node._meta = ((g._data.shape, g._data.dtype),) * 2
                 new._grad_fn = node
             var._grad = new
         else:
@@ -279,7 +371,7 @@ def version_error(t, expected: int, node: Node | None = None) -> str:
     where = ""
     if fn is not None:
         nr = t.output_nr if isinstance(t, SavedOutput) else t._output_nr
-        where = f", which is output {nr} of {_BACKWARD_SUFFIX.sub('', type(fn).__name__)}"
+        where = f", which is output {nr} of {_BACKWARD_SUFFIX.sub('', type(fn).__name__)},"
     from dyngrad.autograd import anomaly_mode
 
     if anomaly_mode.is_anomaly_enabled():
@@ -294,7 +386,7 @@ def version_error(t, expected: int, node: Node | None = None) -> str:
         )
     msg = (
         "one of the variables needed for gradient computation has been modified by an inplace "
-        f"operation: [{kind} {shape}]{where}, is at version {version[0]}; expected version "
+        f"operation: [{kind} {shape}]{where} is at version {version[0]}; expected version "
         f"{expected} instead. {hint}"
     )
     if version[1] is not None:

@@ -3,6 +3,7 @@
 from dyngrad.ops import (  # noqa: F401 - imported for their Tensor methods
     arithmetic,
     comparison,
+    complex,
     creation,
     indexing,
     inplace,

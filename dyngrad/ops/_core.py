@@ -12,13 +12,14 @@ import functools
 from dyngrad import _dtype
 from dyngrad._backend import ndarray, xp
 from dyngrad._tensor import Tensor, make_tensor
-from dyngrad.autograd import anomaly_mode, grad_mode
-from dyngrad.autograd.node import SavedOutput, _seq
+from dyngrad.autograd import anomaly_mode, forward_ad, grad_mode
+from dyngrad.autograd.node import SavedOutput, _seq, saved_hooks
 
 _make = make_tensor
 _new = object.__new__
 _gm = grad_mode.state
 _anomaly = anomaly_mode.state
+_fw = forward_ad.state
 _FROM_NP = _dtype.FROM_NP
 _SCALARS = (bool, int, float, complex)
 OUT = object()  # placeholder in `save=`: the op's own output
@@ -32,6 +33,8 @@ def record(cls, data, inputs: tuple, save: tuple = (), **attrs) -> Tensor:
     """
     if type(data) is not ndarray:
         data = xp.asarray(data)
+    if _fw.active:  # a dual level is open: the output gets a tangent (autograd/forward_ad.py)
+        return forward_ad.record(record, cls, data, inputs, save, attrs)
     if not _gm.enabled:
         return _make(data)
     requires_grad = False
@@ -58,7 +61,9 @@ def record(cls, data, inputs: tuple, save: tuple = (), **attrs) -> Tensor:
     if attrs:
         node.__dict__.update(attrs)
     out = _make(data, True, node)
-    if save:
+    if save and saved_hooks:  # saved_tensors_hooks are on: Node.save runs the pack hook
+        node.save(*(SavedOutput(out) if s is OUT else s for s in save))
+    elif save:
         saved = []
         for s in save:
             if isinstance(s, Tensor):
@@ -82,6 +87,9 @@ def record_multi(cls, datas: list, inputs: tuple, save: tuple = (), differentiab
                  **attrs) -> tuple:
     """Like `record` for ops with several outputs (each output has its own output_nr)."""
     datas = [d if type(d) is ndarray else xp.asarray(d) for d in datas]
+    if _fw.active:
+        return forward_ad.record(record_multi, cls, datas, inputs, save, attrs, True,
+                                 differentiable)
     if not _gm.enabled or not any(isinstance(t, Tensor) and t._requires_grad for t in inputs):
         return tuple(_make(d) for d in datas)
     node = cls()
@@ -104,8 +112,17 @@ def record_multi(cls, datas: list, inputs: tuple, save: tuple = (), differentiab
 
 
 def needs_grad(*inputs) -> bool:
-    """True when an op on these inputs will be recorded."""
-    return _gm.enabled and any(isinstance(t, Tensor) and t._requires_grad for t in inputs)
+    """True when an op on these inputs will be recorded (always under forward-mode AD, which
+    runs the op's backward formula to get its output's tangent)."""
+    return _fw.active or (
+        _gm.enabled and any(isinstance(t, Tensor) and t._requires_grad for t in inputs)
+    )
+
+
+def input_needs_grad(t) -> bool:
+    """Whether an op must be able to compute the gradient of input t, e.g. to decide what to
+    save: t requires grad, or forward-mode AD is on (t may carry a tangent)."""
+    return isinstance(t, Tensor) and (t._requires_grad or _fw.active)
 
 
 def check_tensor(x, fname: str, arg: str = "input", pos: int = 1) -> None:
@@ -124,8 +141,9 @@ def _scalar_value(v):
 
 
 @functools.cache
-def _promoted(a, a0: bool, b, b0: bool):
-    """Result NumPy dtype of tensor a (0-dim if a0) with tensor or scalar-type b."""
+def _promoted(a, a0: bool, b, b0: bool, default=None):
+    """Result NumPy dtype of tensor a (0-dim if a0) with tensor or scalar-type b; `default` (the
+    default float dtype, which a Python float promotes as) is part of the cache key."""
     da = _FROM_NP[a]
     if isinstance(b, type):  # a Python scalar type (NumPy dtypes compare equal to int, float)
         db = _dtype.scalar_dtype(b())
@@ -138,8 +156,8 @@ def _promoted(a, a0: bool, b, b0: bool):
     return _dtype.result_type_of(*tiers).np
 
 
-def _promoted_default_float(a, a0, b, b0):
-    out = _promoted(a, a0, b, b0)
+def _promoted_default_float(a, a0, b, b0, default=None):
+    out = _promoted(a, a0, b, b0, default)
     return out if out.kind in "fc" else _dtype.get_default_dtype().np
 
 
@@ -152,6 +170,8 @@ def binary_operands(x, y, fname: str = "op", to_float: bool = False):
             return a, y  # the common case: a Python number never changes a float tensor's dtype
         if isinstance(y, Tensor):
             b = y._data
+            if a.shape != b.shape:
+                check_broadcast(a.shape, b.shape)
             if a.dtype is b.dtype and (not to_float or a.dtype.kind in "fc"):
                 return a, b
             promote = _promoted_default_float if to_float else _promoted
@@ -161,14 +181,31 @@ def binary_operands(x, y, fname: str = "op", to_float: bool = False):
         if type(y) not in _SCALARS:
             _bad_operand(fname, y)
         promote = _promoted_default_float if to_float else _promoted
-        dt = promote(a.dtype, a.ndim == 0, type(y), False)
+        dt = promote(a.dtype, a.ndim == 0, type(y), False, _dtype.get_default_dtype())
         return (a if a.dtype is dt else a.astype(dt)), _cast_scalar(y, dt)
+    x = _scalar_value(x)
+    if type(x) not in _SCALARS:
+        raise TypeError(
+            f"{fname}(): argument 'input' (position 1) must be Tensor, not {type_name(x)}"
+        )
     if isinstance(y, Tensor):
         b, a = binary_operands(y, x, fname, to_float)
         return a, b
-    raise TypeError(
-        f"{fname}(): argument 'input' (position 1) must be Tensor, not {type(x).__name__}"
-    )
+    # torch.mul(2, 3): the first number acts as a 0-dim tensor
+    return binary_operands(_make(xp.asarray(x, result_dtype(x).np)), y, fname, to_float)
+
+
+def check_broadcast(sa: tuple, sb: tuple) -> None:
+    """PyTorch's error for shapes that do not broadcast (checked from the last dim, as it does)."""
+    n = max(len(sa), len(sb))
+    for i in range(n - 1, -1, -1):
+        da = sa[i - n + len(sa)] if i - n + len(sa) >= 0 else 1
+        db = sb[i - n + len(sb)] if i - n + len(sb) >= 0 else 1
+        if da != db and da != 1 and db != 1:
+            raise RuntimeError(
+                f"The size of tensor a ({da}) must match the size of tensor b ({db}) at "
+                f"non-singleton dimension {i}"
+            )
 
 
 def _cast_scalar(v, dt):
@@ -179,10 +216,15 @@ def _cast_scalar(v, dt):
 
 
 def _bad_operand(fname: str, y) -> None:
-    raise TypeError(
-        f"{fname}(): argument 'other' (position 2) must be Tensor or Number, not "
-        f"{type(y).__name__}"
-    )
+    raise TypeError(f"{fname}(): argument 'other' (position 2) must be Tensor, not {type_name(y)}")
+
+
+def type_name(v) -> str:
+    """A type as PyTorch's argument errors print it (`str`, `numpy.ndarray`)."""
+    t = type(v)
+    if t.__module__ == "builtins":
+        return t.__name__
+    return f"{t.__module__.split('.')[0]}.{t.__name__}"
 
 
 def result_dtype(*operands) -> _dtype.dtype:
@@ -194,6 +236,39 @@ def result_dtype(*operands) -> _dtype.dtype:
         else:
             scalars.append(_dtype.scalar_dtype(_scalar_value(o)))
     return _dtype.result_type_of(dims, zeros, scalars)
+
+
+def result_type(tensor1, tensor2) -> _dtype.dtype:
+    """`torch.result_type`: the dtype an arithmetic op on these two operands produces."""
+    for v in (tensor1, tensor2):
+        if not isinstance(_scalar_value(v), Tensor | bool | int | float | complex):
+            raise TypeError(
+                "result_type() received an invalid combination of arguments - got "
+                f"({type(tensor1).__name__}, {type(tensor2).__name__})"
+            )
+    return result_dtype(tensor1, tensor2)
+
+
+def promote_types(type1, type2) -> _dtype.dtype:
+    """`torch.promote_types`: the smallest dtype both dtypes cast to."""
+    _check_dtype(type1, "promote_types", "type1", 1)
+    _check_dtype(type2, "promote_types", "type2", 2)
+    return _dtype.promote_types(type1, type2)
+
+
+def can_cast(from_, to) -> bool:
+    """`torch.can_cast`: whether PyTorch's casting rules allow an in-place result cast."""
+    _check_dtype(from_, "can_cast", "from_", 1)
+    _check_dtype(to, "can_cast", "to", 2)
+    return _dtype.can_cast(from_, to)
+
+
+def _check_dtype(d, fname: str, arg: str, pos: int) -> None:
+    if type(d) is not _dtype.dtype:
+        raise TypeError(
+            f"{fname}(): argument '{arg}' (position {pos}) must be torch.dtype, not "
+            f"{type(d).__name__}"
+        )
 
 
 def float_data(x: Tensor):

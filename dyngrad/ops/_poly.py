@@ -7,6 +7,7 @@ records its own graph and can be differentiated again.
 
 from dyngrad._backend import xp
 from dyngrad._tensor import Tensor
+from dyngrad.ops import _special as _sp
 
 
 def _unary(name: str, np_fn):
@@ -125,7 +126,7 @@ abs = _unary("abs", xp.abs)  # noqa: A001 - the polymorphic abs
 
 
 def const(value, like):
-    """A constant (never differentiated) of `like`'s kind: wrapped as a tensor when `like` is one."""
+    """A constant (never differentiated) of `like`'s kind: a tensor when `like` is one."""
     if isinstance(like, Tensor):
         return Tensor._make(xp.asarray(value))
     return value
@@ -177,3 +178,69 @@ def einsum(equation: str, *operands):
         return t_einsum(equation, *(o if isinstance(o, Tensor) else Tensor._make(xp.asarray(o))
                                     for o in operands))
     return xp.einsum(equation, *operands, optimize=len(operands) > 1)
+
+
+def cat(xs, dim):
+    if any(isinstance(x, Tensor) for x in xs):
+        from dyngrad.ops.shape import cat as t_cat
+
+        return t_cat([x if isinstance(x, Tensor) else Tensor._make(x) for x in xs], dim)
+    return xp.concatenate(xs, dim)
+
+
+sinh = _unary("sinh", xp.sinh)
+cosh = _unary("cosh", xp.cosh)
+
+
+def _np_sgn(a):
+    """sign for reals; z / |z| (0 at 0) for complex numbers."""
+    if a.dtype.kind != "c":
+        return xp.sign(a)
+    mag = xp.abs(a)
+    return xp.where(mag == 0, 0, a / xp.where(mag == 0, 1, mag))
+
+
+sgn = _unary("sgn", _np_sgn)
+
+
+erfinv = _unary("erfinv", lambda a: _sp.erfinv(a).astype(a.dtype, copy=False))
+digamma = _unary("digamma", lambda a: _sp.digamma(a).astype(a.dtype, copy=False))
+
+
+def polygamma(n: int, x):
+    if isinstance(x, Tensor):
+        return x.polygamma(n)
+    return _sp.polygamma(n, x).astype(x.dtype, copy=False)
+
+
+# --- complex numbers (dyngrad.ops.complex) ------------------------------------------------------
+_COMPLEX_OF = {xp.dtype(xp.float32): xp.complex64, xp.dtype(xp.float64): xp.complex128}
+
+
+def real(x):
+    """The real part (the array itself for real arrays; a view for complex ones)."""
+    return x.real
+
+
+def imag(x):
+    if isinstance(x, Tensor):
+        return x.imag
+    return x.imag if x.dtype.kind == "c" else xp.zeros_like(x)
+
+
+def view_as_complex(x):
+    """(..., 2) real pairs as complex numbers (PyTorch's formula makes the tensor contiguous)."""
+    if isinstance(x, Tensor):
+        from dyngrad.ops.complex import view_as_complex as t_view_as_complex
+
+        return t_view_as_complex(x.contiguous())
+    return xp.ascontiguousarray(x).view(_COMPLEX_OF[x.dtype])[..., 0]
+
+
+def view_as_real(x):
+    """Complex numbers as (..., 2) real pairs."""
+    if isinstance(x, Tensor):
+        from dyngrad.ops.complex import view_as_real as t_view_as_real
+
+        return t_view_as_real(x.contiguous().resolve_conj())
+    return x[..., None].view(x.real.dtype)

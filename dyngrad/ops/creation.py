@@ -1,4 +1,4 @@
-"""Making tensors: `tensor`, `from_numpy`, factories, the legacy constructors, dtype casts, clone."""
+"""Making tensors: `tensor`, `from_numpy`, factories, legacy constructors, dtype casts, clone."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import warnings
 from dyngrad import _dtype
 from dyngrad._backend import xp
 from dyngrad._device import check_device
+from dyngrad._size import Size
 from dyngrad._tensor import Tensor
 from dyngrad.autograd.node import Node
 from dyngrad.ops._core import method, record
@@ -89,7 +90,8 @@ def tensor(data, *, dtype=None, device=None, requires_grad: bool = False,
     check_device(device)
     if isinstance(data, Tensor):
         warnings.warn(
-            "To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() "
+            "To copy construct from a tensor, it is recommended to use "
+            "sourceTensor.detach().clone() "
             "or sourceTensor.detach().clone().requires_grad_(True), rather than "
             "torch.tensor(sourceTensor).",
             UserWarning,
@@ -149,7 +151,8 @@ def _size_args(size) -> tuple:
             )
         if int(s) < 0:
             raise RuntimeError(
-                f"Trying to create tensor with negative dimension {int(s)}: {[int(v) for v in size]}"
+                f"Trying to create tensor with negative dimension {int(s)}: "
+                f"{[int(v) for v in size]}"
             )
     return tuple(int(s) for s in size)
 
@@ -216,7 +219,10 @@ def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device
     start, end, step = vals
     if (end - start) * step < 0:
         raise RuntimeError("upper bound and larger bound inconsistent with step sign")
-    n = max(0, int(-(-(end - start) // step)) if d.category < 2 else int(xp.ceil((end - start) / step)))
+    if d.category < 2:
+        n = max(0, int(-(-(end - start) // step)))
+    else:
+        n = max(0, int(xp.ceil((end - start) / step)))
     data = (start + step * xp.arange(n, dtype=xp.float64)).astype(d.np)
     return _new_tensor(data, requires_grad)
 
@@ -243,7 +249,7 @@ def legacy_new(cls, *args, **kwargs) -> Tensor:
         return cls._make(xp.zeros((0,), dtype.np))
     if len(args) == 1 and isinstance(args[0], Tensor):
         return cls._make(args[0]._data, version=args[0]._own_version())
-    if len(args) == 1 and not isinstance(args[0], int):
+    if len(args) == 1 and not isinstance(args[0], int | Size):
         data = args[0]
         if isinstance(data, float | complex | bool):
             raise TypeError(f"new(): data must be a sequence (got {type(data).__name__})")

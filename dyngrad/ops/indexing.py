@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from dyngrad._backend import xp
 from dyngrad._tensor import Tensor, bump_version
-from dyngrad.autograd import grad_mode
+from dyngrad.autograd import forward_ad
 from dyngrad.autograd.node import Node
 from dyngrad.ops import _poly as P
 from dyngrad.ops._core import method, record
 from dyngrad.ops.inplace import apply_inplace, check_inplace, write
 from dyngrad.ops.shape import as_view, select, slice_dim, unsqueeze
+
+_fw = forward_ad.state
 
 __all__ = ["index_put"]
 
@@ -49,6 +51,10 @@ def _normalize(index) -> list:
                 raise IndexError(
                     "tensors used as indices must be long, int, byte or bool tensors"
                 )
+        elif isinstance(item, str) or isinstance(item, list | tuple) and any(
+            isinstance(i, str) for i in item
+        ):
+            raise TypeError("new(): invalid data type 'str'")
         elif isinstance(item, list | tuple):
             arr = xp.asarray([i.item() if isinstance(i, Tensor) else i for i in item])
             if arr.dtype.kind not in "iub" and arr.size:
@@ -79,10 +85,7 @@ def _consumed(item) -> int:
 def _basic(x: Tensor, index) -> tuple[Tensor, list]:
     """Apply ints, slices, None and ... as views; return the view and the advanced indices,
     one entry per remaining dim (None where a dim is not indexed)."""
-    items = _normalize(index)
-    n_ell = sum(1 for i in items if i is Ellipsis)
-    if n_ell > 1:
-        raise IndexError("an index can only have a single ellipsis ('...')")
+    items = _normalize(index)  # each `...` (PyTorch allows several) spans the unindexed dims
     used = sum(_consumed(i) for i in items if i is not Ellipsis)
     nd = x._data.ndim
     if used > nd:
@@ -106,7 +109,8 @@ def _basic(x: Tensor, index) -> tuple[Tensor, list]:
             out = select(out, dim, item)
         elif isinstance(item, slice):
             if item.step is not None and item.step <= 0:
-                raise ValueError("step must be greater than zero")
+                raise ValueError("slice step cannot be zero" if item.step == 0
+                                 else "step must be greater than zero")
             if item != slice(None) and slice(*item.indices(out._data.shape[dim])) != slice(
                 0, out._data.shape[dim], 1
             ):
@@ -159,6 +163,9 @@ class IndexBackward0(Node):
 
 def getitem(self: Tensor, index) -> Tensor:
     """x[index], with PyTorch's semantics for every kind of index."""
+    if type(index) is slice and self._data.ndim and (index.step is None or index.step > 0):
+        # A lone slice is always applied, even a full one (PyTorch: SliceBackward0, not alias).
+        return slice_dim(self, 0, index.start, index.stop, index.step or 1)
     view, advanced = _basic(self, index)
     key = _advanced_key(advanced)
     if key is None:
@@ -172,23 +179,62 @@ def setitem(self: Tensor, index, value) -> None:
         if not isinstance(value, bool | int | float | complex | xp.generic | xp.ndarray):
             value = xp.asarray(value)
         value = Tensor._make(xp.asarray(value, dtype=self._data.dtype))
-    if not check_inplace(self, (value,)):
-        with grad_mode.no_grad():
-            view, advanced = _basic(self, index)
-        key = _advanced_key(advanced)
+    view, advanced = _basic(self, index)  # records nothing unless the write is recorded
+    key = _advanced_key(advanced)
+    value = _fit_value(value, view._data.shape if key is None else None)
+    if key is not None and not (value._data.ndim == 0 and _is_mask(index)):
+        _check_put_dtype(view, value)  # (a 0-dim value under a mask is cast, by masked_fill_)
+    # Forward-mode AD goes the op's way even when nothing is recorded: the op gives the tangent.
+    if not check_inplace(view, (value,)) and not _fw.active:
         src = value._data
         if key is None:
-            write(view, Tensor._make(xp.broadcast_to(src, view._data.shape)), "__setitem__")
+            src = xp.broadcast_to(src, view._data.shape).astype(view._data.dtype, copy=False)
+            write(view, Tensor._make(src), "__setitem__")
         else:
-            view._data[key] = src
+            _put(view._data, key, src)
             bump_version(view, "__setitem__")
         return
-    view, advanced = _basic(self, index)
-    key = _advanced_key(advanced)
-    if key is None:
-        (view if view is not self else _alias(self)).copy_(value)
+    if key is None:  # as PyTorch: fill_ with a 0-dim value, else copy_
+        view.fill_(value) if value._data.ndim == 0 else view.copy_(value)
     else:
         apply_inplace(view, index_put, key, value, name="index_put_")
+
+
+def _is_mask(index) -> bool:
+    return isinstance(index, Tensor) and index._data.dtype == xp.bool_
+
+
+def _fit_value(value: Tensor, shape: tuple | None) -> Tensor:
+    """The value of an assignment with leading 1-dims dropped, then expanded to `shape` (a
+    basic index's target; PyTorch's expand error if it does not fit)."""
+    vshape = value._data.shape
+    lead = 0
+    while lead < len(vshape) and vshape[lead] == 1:
+        lead += 1
+    if lead:
+        value = value.reshape(vshape[lead:])
+    if shape is not None and value._data.ndim and value._data.shape != shape:
+        value = value.expand(shape)
+    return value
+
+
+def _check_put_dtype(dst: Tensor, value: Tensor) -> None:
+    if value._data.dtype != dst._data.dtype:
+        raise RuntimeError(
+            "Index put requires the source and destination dtypes match, got "
+            f"{dst.dtype._short} for the destination and {value.dtype._short} for the source."
+        )
+
+
+def _put(out, key, v) -> None:
+    """out[key] = v, with PyTorch's error when v does not broadcast to the indexed shape."""
+    try:
+        out[key] = v
+    except ValueError:
+        raise RuntimeError(
+            f"shape mismatch: value tensor of shape {list(xp.shape(v))} cannot be broadcast to "
+            f"indexing result of shape {list(out[key].shape)}"
+        ) from None
 
 
 Tensor.__getitem__ = getitem
@@ -225,7 +271,7 @@ def index_put(input: Tensor, indices, values, accumulate: bool = False) -> Tenso
     if accumulate:
         xp.add.at(out, key, v)
     else:
-        out[key] = v
+        _put(out, key, v)
     return record(IndexPutBackward0, out, (input, values), key=key, accumulate=accumulate)
 
 
@@ -266,12 +312,12 @@ def copy_(self: Tensor, src, non_blocking: bool = False) -> Tensor:
     return apply_inplace(self, _copy, src, name="copy_")
 
 
-class FillBackward0(Node):
+class FillBackward2(Node):
     def backward(self, grad):
         return P.zeros_like(grad)
 
 
-class FillBackward1(Node):
+class FillBackward3(Node):
     def backward(self, grad):
         return P.zeros_like(grad), P.sum(grad, None)
 
@@ -284,8 +330,8 @@ def _fill(self: Tensor, value) -> Tensor:
                 f"{value._data.ndim} dimensions."
             )
         data = xp.full(self._data.shape, value._data, self._data.dtype)
-        return record(FillBackward1, data, (self, value))
-    return record(FillBackward0, xp.full(self._data.shape, value, self._data.dtype), (self,))
+        return record(FillBackward3, data, (self, value))
+    return record(FillBackward2, xp.full(self._data.shape, value, self._data.dtype), (self,))
 
 
 class ZeroBackward0(Node):

@@ -18,12 +18,15 @@ from dyngrad import _dtype
 from dyngrad._backend import xp
 from dyngrad._tensor import Tensor
 from dyngrad._tensor import bump_version as _bump
-from dyngrad.autograd import grad_mode
-from dyngrad.autograd.node import Node
+from dyngrad.autograd import forward_ad, grad_mode
+from dyngrad.autograd.node import _BACKWARD_SUFFIX, Node, saved_hooks
 
 _gm = grad_mode.state
+_fw = forward_ad.state
 _LEAF = "a leaf Variable that requires grad is being used in an in-place operation."
-_VIEW_OF_LEAF = "a view of a leaf Variable that requires grad is being used in an in-place operation."
+_VIEW_OF_LEAF = (
+    "a view of a leaf Variable that requires grad is being used in an in-place operation."
+)
 _NO_GRAD_VIEW = (
     "A view was created in no_grad mode and is being modified inplace with grad mode enabled. "
     "Given that this use case is ambiguous and error-prone, it is forbidden. You can clarify your "
@@ -49,8 +52,10 @@ def bump_version(t: Tensor, op: str) -> None:
 
 def check_inplace(t: Tensor, others) -> bool:
     """Raise PyTorch's errors for forbidden in-place writes; True if the write must be recorded."""
-    if t._x is not None and "inference" in t._x and not _gm.inference:
-        raise RuntimeError(_INFERENCE)
+    if not _gm.inference:
+        src = t if t._view is None else t._view.base  # a view of an inference tensor is one too
+        if t._x is not None and "inference" in t._x or src._x is not None and "inference" in src._x:
+            raise RuntimeError(_INFERENCE)
     if not _gm.enabled:
         return False
     recording = t._requires_grad or any(isinstance(o, Tensor) and o._requires_grad for o in others)
@@ -58,12 +63,18 @@ def check_inplace(t: Tensor, others) -> bool:
         t._refresh_view()
         view = t._view
         base = view.base
-        if view.creation is not None and (t._requires_grad or recording):
-            if view.creation == "no_grad" and base._requires_grad:
+        if view.creation is not None and (t._requires_grad or recording or base._requires_grad):
+            if view.creation == "no_grad" and (base._requires_grad or recording):
                 raise RuntimeError(_NO_GRAD_VIEW)
+            if view.creation.startswith("custom Function ") and recording:
+                from dyngrad.autograd.function import VIEW_INPLACE
+
+                raise RuntimeError(VIEW_INPLACE.format(nr=t._output_nr, name=view.creation[16:]))
             if view.creation != "no_grad" and recording:
+                fn = t._grad_fn  # the op that made this view (also a view of such an output)
+                name = view.creation if fn is None else _BACKWARD_SUFFIX.sub("", type(fn).__name__)
                 raise RuntimeError(
-                    f"Output {t._output_nr} of {view.creation} is a view and is being modified "
+                    f"Output {t._output_nr} of {name} is a view and is being modified "
                     "inplace. This view is the output of a function that returns multiple views. "
                     "Such functions do not allow the output views to be modified inplace. You "
                     "should replace the inplace operation by an out-of-place one."
@@ -104,10 +115,16 @@ def apply_inplace(t: Tensor, op, *args, name: str = "", **kwargs) -> Tensor:
         with grad_mode.no_grad():
             result = op(t, *args, **kwargs)
         write(t, result, name)
+        if _fw.active:
+            forward_ad.take_tangent(t, result)
         return t
     old = Tensor._make(t._data, t._requires_grad, t._grad_fn, t._output_nr)
     old._accum = t._accum
     old._view = t._view
+    if saved_hooks:  # a pack hook may keep old's array: give it a copy the write cannot reach
+        old._data = t._data.copy()
+    if _fw.active:
+        forward_ad.share_tangent(t, old)
     result = op(old, *args, **kwargs)
     node = result._grad_fn
     if result._data.dtype is not t._data.dtype:
@@ -120,6 +137,8 @@ def apply_inplace(t: Tensor, op, *args, name: str = "", **kwargs) -> Tensor:
     ):
         old._data = t._data.copy()  # the formula needs the value from before the write
     write(t, result, name)
+    if _fw.active:
+        forward_ad.take_tangent(t, result)
     if t._view is None:
         _take_history(t, node)
     else:

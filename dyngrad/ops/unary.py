@@ -1,9 +1,10 @@
 """Elementwise functions of one tensor: exp/log, trigonometric, rounding, special functions, clamp.
 
-Each node's `backward` is the derivative as PyTorch's `derivatives.yaml` writes it (complex
-gradients conjugated, as PyTorch does), with what PyTorch saves (`self` or `result`). Floating
-functions of integer tensors compute in the default float dtype. Every function is also a Tensor
-method, and has an in-place `name_` form where PyTorch has one.
+Most functions are one line of a table: forward, PyTorch's node name, what PyTorch saves (`self`
+or `result`) and the derivative as `derivatives.yaml` writes it (complex gradients conjugated, as
+PyTorch does). Floating functions of integer tensors compute in the default float dtype. Every
+function is also a Tensor method, and has an in-place `name_` form where PyTorch has one.
+NumPy lacks erf, lgamma, digamma, polygamma and erfinv: they live in `_special`.
 """
 
 from __future__ import annotations
@@ -54,13 +55,28 @@ def _finish(res: Tensor, out, name: str) -> Tensor:
     return res if out is None else _out(res, out, name)
 
 
-# --- floating-point functions ------------------------------------------------------------------
-def _float_fn(name: str, compute, node, save=None, no_complex=None):
-    """`name(input, *, out=None)`: `compute` on the input as floats, recorded as `node`.
+# --- nodes from one-line formulas --------------------------------------------------------------
+def _node(name: str, saved: str | None, formula):
+    """A node class whose backward is `formula(grad, saved_value)` (`formula(grad)` when nothing is
+    saved); `saved` names what PyTorch saves: "self" (the input) or "result" (the output)."""
+    if saved is None:
+        def backward(self, grad):
+            return formula(grad)
+    else:
+        def backward(self, grad):
+            (v,) = self.saved_tensors
+            return formula(grad, v)
+    saved_names = () if saved is None else (saved,)
+    return type(name, (Node,), {"_saved_names": saved_names, "backward": backward,
+                                "__module__": __name__})
 
-    `save` is "self" or "result" (what PyTorch saves); `no_complex` is (exception, message) for
-    functions PyTorch does not define on complex tensors.
-    """
+
+# --- floating-point functions ------------------------------------------------------------------
+def _float_fn(name: str, compute, node: str, saved: str | None, formula, no_complex=None):
+    """`name(input, *, out=None)`: `compute` on the input as floats, recorded as a node `node`
+    with derivative `formula` (see `_node`). `no_complex` is PyTorch's (exception, message) for
+    functions it does not define on complex tensors."""
+    cls = _node(node, saved, formula)
 
     def fn(input, *, out=None):
         check_tensor(input, name)
@@ -68,8 +84,8 @@ def _float_fn(name: str, compute, node, save=None, no_complex=None):
         if no_complex is not None:
             _not_for(a, "c", *no_complex)
         data = quiet(compute, a)
-        saved = (input,) if save == "self" else (OUT,) if save == "result" else ()
-        return _finish(record(node, data, (input,), save=saved), out, name)
+        save = (input,) if saved == "self" else (OUT,) if saved == "result" else ()
+        return _finish(record(cls, data, (input,), save=save), out, name)
 
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = f"Elementwise {name}; integer inputs give the default float dtype."
@@ -79,265 +95,6 @@ def _float_fn(name: str, compute, node, save=None, no_complex=None):
 def _in_float64(fn):
     """A float64 special function applied to any float dtype (the result keeps the input's)."""
     return lambda a: fn(a).astype(a.dtype, copy=False)
-
-
-class ExpBackward0(Node):
-    _saved_names = ("result",)
-
-    def backward(self, grad):
-        (y,) = self.saved_tensors
-        return grad * _conj(y)
-
-
-class Exp2Backward0(Node):
-    _saved_names = ("result",)
-
-    def backward(self, grad):
-        (y,) = self.saved_tensors
-        return grad * _conj(y) * _LN2
-
-
-class Expm1Backward0(Node):
-    _saved_names = ("result",)
-
-    def backward(self, grad):
-        (y,) = self.saved_tensors
-        return grad * _conj(y + 1)
-
-
-class LogBackward0(Node):
-    _saved_names = ("self",)
-
-    def backward(self, grad):
-        (x,) = self.saved_tensors
-        return grad / _conj(x)
-
-
-class Log2Backward0(Node):
-    _saved_names = ("self",)
-
-    def backward(self, grad):
-        (x,) = self.saved_tensors
-        return grad / (_conj(x) * _LN2)
-
-
-class Log10Backward0(Node):
-    _saved_names = ("self",)
-
-    def backward(self, grad):
-        (x,) = self.saved_tensors
-        return grad / (_conj(x) * _LN10)
-
-
-class Log1PBackward0(Node):
-    _saved_names = ("self",)
-
-    def backward(self, grad):
-        (x,) = self.saved_tensors
-        return grad / _conj(x + 1)
-
-
-class SqrtBackward0(Node):
-    _saved_names = ("result",)
-
-    def backward(self, grad):
-        (y,) = self.saved_tensors
-        return grad / (2 * _conj(y))
-
-
-class RsqrtBackward0(Node):
-    _saved_names = ("result",)
-
-    def backward(self, grad):
-        (y,) = self.saved_tensors
-        return -0.5 * grad * _conj(y * y * y)
-
-
-class SinBackward0(Node):
-    _saved_names = ("self",)
-
-    def backward(self, grad):
-        (x,) = self.saved_tensors
-        return grad * _conj(P.cos(x))
-
-
-class CosBackward0(Node):
-    _saved_names = ("self",)
-
-    def backward(self, grad):
-        (x,) = self.saved_tensors
-        return grad * -_conj(P.sin(x))
-
-
-class TanBackward0(Node):
-    _saved_names = ("result",)
-
-    def backward(self, grad):
-        (y,) = self.saved_tensors
-        return grad * _conj(1 + y * y)
-
-
-class AsinBackward0(Node):
-    _saved_names = ("self",)
-
-    def backward(self, grad):
-        (x,) = self.saved_tensors
-        return grad * _conj((1 - x * x) ** -0.5)
-
-
-class AcosBackward0(Node):
-    _saved_names = ("self",)
-
-    def backward(self, grad):
-        (x,) = self.saved_tensors
-        return grad * -_conj((1 - x * x) ** -0.5)
-
-
-class AtanBackward0(Node):
-    _saved_names = ("self",)
-
-    def backward(self, grad):
-        (x,) = self.saved_tensors
-        return grad / _conj(x * x + 1)
-
-
-class SinhBackward0(Node):
-    _saved_names = ("self",)
-
-    def backward(self, grad):
-        (x,) = self.saved_tensors
-        return grad * _conj(P.cosh(x))
-
-
-class CoshBackward0(Node):
-    _saved_names = ("self",)
-
-    def backward(self, grad):
-        (x,) = self.saved_tensors
-        return grad * _conj(P.sinh(x))
-
-
-class TanhBackward0(Node):
-    _saved_names = ("result",)
-
-    def backward(self, grad):
-        (y,) = self.saved_tensors
-        return grad * _conj(1 - y * y)
-
-
-class AsinhBackward0(Node):
-    _saved_names = ("self",)
-
-    def backward(self, grad):
-        (x,) = self.saved_tensors
-        return grad * _conj((x * x + 1) ** -0.5)
-
-
-class AcoshBackward0(Node):
-    _saved_names = ("self",)
-
-    def backward(self, grad):
-        (x,) = self.saved_tensors
-        return grad * _conj((x * x - 1) ** -0.5)
-
-
-class AtanhBackward0(Node):
-    _saved_names = ("self",)
-
-    def backward(self, grad):
-        (x,) = self.saved_tensors
-        return grad / _conj(1 - x * x)
-
-
-class _InplaceNotImplemented(Node):
-    """The nodes of asinh_, acosh_, atanh_: PyTorch records them but has no derivative."""
-
-    def backward(self, grad):
-        op = type(self).__name__.removesuffix("Backward1").lower()
-        raise NotImplementedError(f"the derivative for 'inplace version of {op}' is not "
-                                  "implemented.")
-
-
-class AsinhBackward1(_InplaceNotImplemented):
-    pass
-
-
-class AcoshBackward1(_InplaceNotImplemented):
-    pass
-
-
-class AtanhBackward1(_InplaceNotImplemented):
-    pass
-
-
-class SigmoidBackward0(Node):
-    _saved_names = ("result",)
-
-    def backward(self, grad):
-        (y,) = self.saved_tensors
-        return grad * _conj((1 - y) * y)
-
-
-class ErfBackward0(Node):
-    _saved_names = ("self",)
-
-    def backward(self, grad):
-        (x,) = self.saved_tensors
-        return _TWO_OVER_SQRT_PI * P.exp(-(x * x)) * grad
-
-
-class ErfcBackward0(Node):
-    _saved_names = ("self",)
-
-    def backward(self, grad):
-        (x,) = self.saved_tensors
-        return -_TWO_OVER_SQRT_PI * P.exp(-(x * x)) * grad
-
-
-class ErfinvBackward0(Node):
-    _saved_names = ("self",)
-
-    def backward(self, grad):
-        (x,) = self.saved_tensors
-        y = P.erfinv(x)
-        return 0.5 * math.sqrt(math.pi) * P.exp(y * y) * grad
-
-
-class LgammaBackward0(Node):
-    _saved_names = ("self",)
-
-    def backward(self, grad):
-        (x,) = self.saved_tensors
-        return grad * P.digamma(x)
-
-
-class DigammaBackward0(Node):
-    _saved_names = ("self",)
-
-    def backward(self, grad):
-        (x,) = self.saved_tensors
-        return grad * P.polygamma(1, x)
-
-
-class Deg2RadBackward0(Node):
-    def backward(self, grad):
-        return grad * (math.pi / 180)
-
-
-class Rad2DegBackward0(Node):
-    def backward(self, grad):
-        return grad * (180 / math.pi)
-
-
-class SincBackward0(Node):
-    _saved_names = ("self",)
-
-    def backward(self, grad):
-        (x,) = self.saved_tensors
-        px = math.pi * x
-        with xp.errstate(all="ignore"):  # 0 / 0 at x = 0, masked below (as PyTorch masks it)
-            d = (px * P.cos(px) - P.sin(px)) / (px * x)
-        return P.where(P.data(x) == 0, 0.0, grad * _conj(d))
 
 
 def _sigmoid(a):
@@ -351,46 +108,77 @@ def _sinc(a):
     return xp.where(a == 0, a.dtype.type(1), xp.sin(px) / xp.where(a == 0, 1, px))
 
 
-def _complex_error(name: str, kernel: str | None = None):
+def _sinc_grad(g, x):
+    """(cos(pi x) pi x - sin(pi x)) / (pi x^2), and 0 at x = 0 (the 0 / 0 masked, as PyTorch)."""
+    px = math.pi * x
+    d = quiet(lambda: (px * P.cos(px) - P.sin(px)) / (px * x))
+    return P.where(P.data(x) == 0, 0.0, g * _conj(d))
+
+
+def _no_complex(name: str, kernel: str | None = None):
     return NotImplementedError, _kernel(kernel or f"{name}_vml_cpu")
 
 
-exp = _float_fn("exp", xp.exp, ExpBackward0, "result")
-exp2 = _float_fn("exp2", xp.exp2, Exp2Backward0, "result")
-expm1 = _float_fn("expm1", xp.expm1, Expm1Backward0, "result")
-log = _float_fn("log", xp.log, LogBackward0, "self")
-log2 = _float_fn("log2", xp.log2, Log2Backward0, "self")
-log10 = _float_fn("log10", xp.log10, Log10Backward0, "self")
-log1p = _float_fn("log1p", xp.log1p, Log1PBackward0, "self")
-sqrt = _float_fn("sqrt", xp.sqrt, SqrtBackward0, "result")
-rsqrt = _float_fn("rsqrt", lambda a: 1 / xp.sqrt(a), RsqrtBackward0, "result")
-sin = _float_fn("sin", xp.sin, SinBackward0, "self")
-cos = _float_fn("cos", xp.cos, CosBackward0, "self")
-tan = _float_fn("tan", xp.tan, TanBackward0, "result")
-asin = _float_fn("asin", xp.arcsin, AsinBackward0, "self")
-acos = _float_fn("acos", xp.arccos, AcosBackward0, "self")
-atan = _float_fn("atan", xp.arctan, AtanBackward0, "self")
-sinh = _float_fn("sinh", xp.sinh, SinhBackward0, "self")
-cosh = _float_fn("cosh", xp.cosh, CoshBackward0, "self")
-tanh = _float_fn("tanh", xp.tanh, TanhBackward0, "result")
-asinh = _float_fn("asinh", xp.arcsinh, AsinhBackward0, "self")
-acosh = _float_fn("acosh", xp.arccosh, AcoshBackward0, "self")
-atanh = _float_fn("atanh", xp.arctanh, AtanhBackward0, "self")
-sigmoid = _float_fn("sigmoid", _sigmoid, SigmoidBackward0, "result")
-sinc = _float_fn("sinc", _sinc, SincBackward0, "self")
-erf = _float_fn("erf", _in_float64(_special.erf), ErfBackward0, "self", _complex_error("erf"))
-erfc = _float_fn("erfc", _in_float64(_special.erfc), ErfcBackward0, "self",
-                 _complex_error("erfc"))
-erfinv = _float_fn("erfinv", _in_float64(_special.erfinv), ErfinvBackward0, "self",
-                   _complex_error("erfinv"))
-lgamma = _float_fn("lgamma", _in_float64(_special.lgamma), LgammaBackward0, "self",
-                   _complex_error("lgamma"))
-digamma = _float_fn("digamma", _in_float64(_special.digamma), DigammaBackward0, "self",
-                    _complex_error("digamma", "digamma"))
-deg2rad = _float_fn("deg2rad", lambda a: a * (math.pi / 180), Deg2RadBackward0, None,
+_RSQRT_PI = 0.5 * math.sqrt(math.pi)
+
+# One line per function: forward, node name, what it saves, derivative (derivatives.yaml's).
+exp = _float_fn("exp", xp.exp, "ExpBackward0", "result", lambda g, y: g * _conj(y))
+exp2 = _float_fn("exp2", xp.exp2, "Exp2Backward0", "result", lambda g, y: g * _conj(y) * _LN2)
+expm1 = _float_fn("expm1", xp.expm1, "Expm1Backward0", "result", lambda g, y: g * _conj(y + 1))
+log = _float_fn("log", xp.log, "LogBackward0", "self", lambda g, x: g / _conj(x))
+log2 = _float_fn("log2", xp.log2, "Log2Backward0", "self", lambda g, x: g / (_conj(x) * _LN2))
+log10 = _float_fn("log10", xp.log10, "Log10Backward0", "self",
+                  lambda g, x: g / (_conj(x) * _LN10))
+log1p = _float_fn("log1p", xp.log1p, "Log1PBackward0", "self", lambda g, x: g / _conj(x + 1))
+sqrt = _float_fn("sqrt", xp.sqrt, "SqrtBackward0", "result", lambda g, y: g / (2 * _conj(y)))
+rsqrt = _float_fn("rsqrt", lambda a: 1 / xp.sqrt(a), "RsqrtBackward0", "result",
+                  lambda g, y: -0.5 * g * _conj(y * y * y))
+sin = _float_fn("sin", xp.sin, "SinBackward0", "self", lambda g, x: g * _conj(P.cos(x)))
+cos = _float_fn("cos", xp.cos, "CosBackward0", "self", lambda g, x: g * -_conj(P.sin(x)))
+tan = _float_fn("tan", xp.tan, "TanBackward0", "result", lambda g, y: g * _conj(1 + y * y))
+asin = _float_fn("asin", xp.arcsin, "AsinBackward0", "self",
+                 lambda g, x: g * _conj((1 - x * x) ** -0.5))
+acos = _float_fn("acos", xp.arccos, "AcosBackward0", "self",
+                 lambda g, x: g * -_conj((1 - x * x) ** -0.5))
+atan = _float_fn("atan", xp.arctan, "AtanBackward0", "self", lambda g, x: g / _conj(x * x + 1))
+sinh = _float_fn("sinh", xp.sinh, "SinhBackward0", "self", lambda g, x: g * _conj(P.cosh(x)))
+cosh = _float_fn("cosh", xp.cosh, "CoshBackward0", "self", lambda g, x: g * _conj(P.sinh(x)))
+tanh = _float_fn("tanh", xp.tanh, "TanhBackward0", "result", lambda g, y: g * _conj(1 - y * y))
+asinh = _float_fn("asinh", xp.arcsinh, "AsinhBackward0", "self",
+                  lambda g, x: g * _conj((x * x + 1) ** -0.5))
+acosh = _float_fn("acosh", xp.arccosh, "AcoshBackward0", "self",
+                  lambda g, x: g * _conj((x * x - 1) ** -0.5))
+atanh = _float_fn("atanh", xp.arctanh, "AtanhBackward0", "self",
+                  lambda g, x: g / _conj(1 - x * x))
+sigmoid = _float_fn("sigmoid", _sigmoid, "SigmoidBackward0", "result",
+                    lambda g, y: g * _conj((1 - y) * y))
+sinc = _float_fn("sinc", _sinc, "SincBackward0", "self", _sinc_grad)
+erf = _float_fn("erf", _in_float64(_special.erf), "ErfBackward0", "self",
+                lambda g, x: _TWO_OVER_SQRT_PI * P.exp(-(x * x)) * g, _no_complex("erf"))
+erfc = _float_fn("erfc", _in_float64(_special.erfc), "ErfcBackward0", "self",
+                 lambda g, x: -_TWO_OVER_SQRT_PI * P.exp(-(x * x)) * g, _no_complex("erfc"))
+erfinv = _float_fn("erfinv", _in_float64(_special.erfinv), "ErfinvBackward0", "self",
+                   lambda g, x: _RSQRT_PI * P.exp(P.erfinv(x) ** 2) * g, _no_complex("erfinv"))
+lgamma = _float_fn("lgamma", _in_float64(_special.lgamma), "LgammaBackward0", "self",
+                   lambda g, x: g * P.digamma(x), _no_complex("lgamma"))
+digamma = _float_fn("digamma", _in_float64(_special.digamma), "DigammaBackward0", "self",
+                    lambda g, x: g * P.polygamma(1, x), _no_complex("digamma", "digamma"))
+deg2rad = _float_fn("deg2rad", lambda a: a * (math.pi / 180), "Deg2RadBackward0", None,
+                    lambda g: g * (math.pi / 180),
                     (RuntimeError, "deg2rad is not supported for complex tensors."))
-rad2deg = _float_fn("rad2deg", lambda a: a * (180 / math.pi), Rad2DegBackward0, None,
+rad2deg = _float_fn("rad2deg", lambda a: a * (180 / math.pi), "Rad2DegBackward0", None,
+                    lambda g: g * (180 / math.pi),
                     (RuntimeError, "rad2deg is not supported for complex tensors."))
+
+
+def _no_inplace_derivative(op: str):
+    """PyTorch records asinh_, acosh_ and atanh_ (as ...Backward1) but cannot differentiate them."""
+
+    def formula(grad):
+        raise NotImplementedError(f"the derivative for 'inplace version of {op}' is not "
+                                  "implemented.")
+
+    return formula
 
 
 class PolygammaBackward0(Node):
@@ -402,7 +190,7 @@ class PolygammaBackward0(Node):
 
 
 class PolygammaBackward1(PolygammaBackward0):
-    """The in-place form's node (PyTorch names it apart)."""
+    """polygamma_'s node (PyTorch names the in-place form's node apart)."""
 
 
 def polygamma(n: int, input, *, out=None) -> Tensor:
@@ -416,8 +204,7 @@ def _polygamma(n: int, input, node) -> Tensor:
         raise RuntimeError("polygamma(n, x) does not support negative n.")
     a = float_data(input)
     _not_for(a, "c", NotImplementedError, _kernel("polygamma"))
-    with xp.errstate(all="ignore"):
-        data = _special.polygamma(n, a).astype(a.dtype, copy=False)
+    data = quiet(_special.polygamma, n, a).astype(a.dtype, copy=False)
     return record(node, data, (input,), save=(input,), n=n)
 
 
@@ -426,8 +213,7 @@ class LogitBackward0(Node):
 
     def backward(self, grad):
         (x,) = self.saved_tensors
-        with xp.errstate(all="ignore"):  # at 0 and 1, masked below
-            d = grad / (x * (1 - x))
+        d = quiet(lambda: grad / (x * (1 - x)))  # infinite at 0 and 1, masked below
         v = P.data(x)
         if self.eps is None or self.eps < 0:
             return P.where((v < 0) | (v > 1), math.nan, d)
@@ -441,18 +227,12 @@ def logit(input, eps=None, *, out=None) -> Tensor:
     a = float_data(input)
     _not_for(a, "c", NotImplementedError, _kernel("logit_cpu"))
     p = a if eps is None or eps < 0 else xp.clip(a, eps, 1 - eps)
-    with xp.errstate(all="ignore"):
-        data = xp.log(p / (1 - p))
+    data = quiet(lambda: xp.log(p / (1 - p)))
     return _finish(record(LogitBackward0, data, (input,), save=(input,), eps=eps), out, "logit")
 
 
 # --- abs, sign and angle -----------------------------------------------------------------------
-class AbsBackward0(Node):
-    _saved_names = ("self",)
-
-    def backward(self, grad):
-        (x,) = self.saved_tensors
-        return grad * P.sgn(x)
+AbsBackward0 = _node("AbsBackward0", "self", lambda g, x: g * P.sgn(x))
 
 
 @method("abs", "absolute")
@@ -467,9 +247,8 @@ def abs(input, *, out=None) -> Tensor:  # noqa: A001 - torch.abs
 absolute = abs
 
 
-class SignBackward0(Node):
-    def backward(self, grad):
-        return P.zeros_like(grad)
+# Piecewise-constant functions: the gradient is zero wherever it exists.
+SignBackward0 = _node("SignBackward0", None, P.zeros_like)
 
 
 class SgnBackward0(Node):
@@ -516,16 +295,16 @@ def sgn(input, *, out=None) -> Tensor:
     return _finish(record(SgnBackward0, data, (input,), save=(input, OUT)), out, "sgn")
 
 
-class AngleBackward0(Node):
-    _saved_names = ("self",)
+def _angle_grad(g, x):
+    """Zero for reals; g * i z / |z|^2 for complex z (0 at z = 0)."""
+    if P.data(x).dtype.kind != "c":
+        return P.zeros_like(g)
+    mag2 = P.abs(x) ** 2
+    zero = P.data(mag2) == 0
+    return P.where(zero, 0.0, g * x / P.where(zero, 1.0, mag2) * 1j)
 
-    def backward(self, grad):
-        (x,) = self.saved_tensors
-        if P.data(x).dtype.kind != "c":
-            return P.zeros_like(grad)
-        mag2 = P.abs(x) ** 2
-        zero = P.data(mag2) == 0
-        return P.where(zero, 0.0, grad * x / P.where(zero, 1.0, mag2) * 1j)
+
+AngleBackward0 = _node("AngleBackward0", "self", _angle_grad)
 
 
 @method("angle")
@@ -541,34 +320,9 @@ def angle(input, *, out=None) -> Tensor:
 
 
 # --- rounding ----------------------------------------------------------------------------------
-class _ZeroGrad(Node):
-    """Piecewise-constant functions: the gradient is zero wherever it exists."""
+def _rounding(name: str, np_fn, node_name: str):
+    node = _node(node_name, None, P.zeros_like)
 
-    def backward(self, grad):
-        return P.zeros_like(grad)
-
-
-class CeilBackward0(_ZeroGrad):
-    pass
-
-
-class FloorBackward0(_ZeroGrad):
-    pass
-
-
-class TruncBackward0(_ZeroGrad):
-    pass
-
-
-class RoundBackward0(_ZeroGrad):
-    pass
-
-
-class RoundBackward1(_ZeroGrad):
-    pass
-
-
-def _rounding(name: str, np_fn, node):
     def fn(input, *, out=None):
         check_tensor(input, name)
         a = input._data
@@ -582,10 +336,12 @@ def _rounding(name: str, np_fn, node):
     return fn
 
 
-ceil = _rounding("ceil", xp.ceil, CeilBackward0)
-floor = _rounding("floor", xp.floor, FloorBackward0)
-trunc = _rounding("trunc", xp.trunc, TruncBackward0)
+ceil = _rounding("ceil", xp.ceil, "CeilBackward0")
+floor = _rounding("floor", xp.floor, "FloorBackward0")
+trunc = _rounding("trunc", xp.trunc, "TruncBackward0")
 fix = trunc
+RoundBackward0 = _node("RoundBackward0", None, P.zeros_like)
+RoundBackward1 = _node("RoundBackward1", None, P.zeros_like)  # round(decimals=...)
 
 
 @method("round")
@@ -599,14 +355,11 @@ def round(input, *, decimals: int | None = None, out=None) -> Tensor:  # noqa: A
         return _finish(record(RoundBackward0, data, (input,)), out, "round")
     _not_for(a, "iu", NotImplementedError, _kernel("round_cpu" if decimals else "round_vml_cpu"))
     ten = a.dtype.type(10.0 ** builtins.abs(decimals))
-    with xp.errstate(all="ignore"):
-        data = xp.rint(a * ten) / ten if decimals >= 0 else xp.rint(a / ten) * ten
+    data = quiet(lambda: xp.rint(a * ten) / ten if decimals >= 0 else xp.rint(a / ten) * ten)
     return _finish(record(RoundBackward1, data, (input,), decimals=decimals), out, "round")
 
 
-class FracBackward0(Node):
-    def backward(self, grad):
-        return grad
+FracBackward0 = _node("FracBackward0", None, lambda g: g)
 
 
 @method("frac")
@@ -615,8 +368,7 @@ def frac(input, *, out=None) -> Tensor:
     check_tensor(input, "frac")
     a = input._data
     _not_for(a, "biuc", NotImplementedError, _kernel("frac_cpu"))
-    with xp.errstate(invalid="ignore"):
-        data = a - xp.trunc(a)
+    data = quiet(lambda: a - xp.trunc(a))
     return _finish(record(FracBackward0, data, (input,)), out, "frac")
 
 
@@ -628,12 +380,7 @@ def square(input, *, out=None) -> Tensor:
 
 
 # --- relu and clamp ----------------------------------------------------------------------------
-class ReluBackward0(Node):
-    _saved_names = ("result",)
-
-    def backward(self, grad):
-        (y,) = self.saved_tensors
-        return P.where(P.data(y) <= 0, 0.0, grad)
+ReluBackward0 = _node("ReluBackward0", "result", lambda g, y: P.where(P.data(y) <= 0, 0.0, g))
 
 
 @method("relu")
@@ -782,12 +529,8 @@ def clamp_max(input, max) -> Tensor:  # noqa: A002
 
 
 # --- NaN / infinity handling and tests ---------------------------------------------------------
-class NanToNumBackward0(Node):
-    _saved_names = ("self",)
-
-    def backward(self, grad):
-        (x,) = self.saved_tensors
-        return P.where(xp.isfinite(P.data(x)), grad, 0.0)
+NanToNumBackward0 = _node("NanToNumBackward0", "self",
+                          lambda g, x: P.where(xp.isfinite(P.data(x)), g, 0.0))
 
 
 @method("nan_to_num")
@@ -831,9 +574,7 @@ signbit = _predicate("signbit", xp.signbit,
 
 
 # --- complex parts -----------------------------------------------------------------------------
-class ConjBackward0(Node):
-    def backward(self, grad):
-        return P.conj(grad)
+ConjBackward0 = _node("ConjBackward0", None, P.conj)
 
 
 @method("conj")
@@ -899,16 +640,17 @@ _INPLACE = {**_METHODS, "abs": abs, "absolute": abs, "sign": sign, "sgn": sgn, "
             "frac": frac, "square": square, "relu": relu, "clamp": clamp, "clip": clip,
             "clamp_min": clamp_min, "clamp_max": clamp_max, "nan_to_num": nan_to_num,
             "logit": logit}
-_INPLACE.update({  # in-place forms with nodes of their own
-    n: _float_fn(n, f, node) for n, f, node in (
-        ("asinh", xp.arcsinh, AsinhBackward1), ("acosh", xp.arccosh, AcoshBackward1),
-        ("atanh", xp.arctanh, AtanhBackward1), ("arcsinh", xp.arcsinh, AsinhBackward1),
-        ("arccosh", xp.arccosh, AcoshBackward1), ("arctanh", xp.arctanh, AtanhBackward1))})
+for _names, _f, _op in ((("asinh", "arcsinh"), xp.arcsinh, "asinh"),
+                        (("acosh", "arccosh"), xp.arccosh, "acosh"),
+                        (("atanh", "arctanh"), xp.arctanh, "atanh")):
+    _fn = _float_fn(_op, _f, f"{_op.capitalize()}Backward1", None, _no_inplace_derivative(_op))
+    _INPLACE.update(dict.fromkeys(_names, _fn))
 for _name, _fn in _INPLACE.items():
     setattr(Tensor, _name + "_", _inplace(_fn, _name + "_"))
 
-# torch.<name>_ exists for these (not for sign, sgn, erfinv, lgamma, digamma, polygamma)
-_TORCH_INPLACE = [n for n in _INPLACE if n not in ("sign", "sgn", "erfinv", "lgamma", "digamma")]
+# torch.<name>_ exists for these (not for sign, sgn, erfinv, lgamma, digamma, absolute)
+_TORCH_INPLACE = [n for n in _INPLACE
+                  if n not in ("sign", "sgn", "erfinv", "lgamma", "digamma", "absolute")]
 for _name in _TORCH_INPLACE:
     globals()[_name + "_"] = getattr(Tensor, _name + "_")
 

@@ -1,0 +1,53 @@
+"""Fast linear primitives whose gradients stay differentiable.
+
+Pooling, upsampling and embedding lookups are linear maps `y = A(x)` (given fixed indices or
+weights). Their gradient is the adjoint `A^T(g)`, also linear, and the adjoint's gradient is `A`
+again. `linear_op` runs the NumPy kernel on arrays (plain backward) and records a node on tensors
+(`create_graph=True`), so every order of derivative costs one kernel call.
+"""
+
+from __future__ import annotations
+
+from dyngrad._backend import xp
+from dyngrad._tensor import Tensor
+from dyngrad.autograd.node import Node
+from dyngrad.ops._core import record
+
+_NODES: dict = {}
+
+
+class LinearOpBackward(Node):
+    """The gradient of `y = fn(x)`: `adj(grad)`, itself recorded when grad is a tensor."""
+
+    def backward(self, grad):
+        return linear_op(grad, self.adj, self.fn, self.adj_name, type(self).__name__)
+
+
+def linear_op(x, fn, adj, name: str, adj_name: str | None = None, forward=None):
+    """`fn(x)` for a linear kernel `fn` with adjoint `adj`; node `name` when x is a tensor.
+
+    `forward`, when given, computes the output instead of `fn`: for ops whose gradient is
+    deliberately not the true one (embedding's padding row), `fn` is the adjoint of `adj`.
+    """
+    if not isinstance(x, Tensor):
+        return fn(x)
+    cls = _NODES.get(name)
+    if cls is None:
+        cls = _NODES[name] = type(name, (LinearOpBackward,), {})
+    return record(cls, (forward or fn)(x._data), (x,), fn=fn, adj=adj,
+                  adj_name=adj_name or name.replace("Backward0", "BackwardBackward0"))
+
+
+def separable(x, mats: list, name: str):
+    """Apply one matrix per trailing dim (`mats[i]` to dim -len(mats) + i): upsampling and
+    adaptive average pooling are such maps, and their adjoint uses the transposed matrices."""
+    n = len(mats)
+
+    def apply(a, ms):
+        for i, m in enumerate(ms):
+            ax = a.ndim - n + i
+            a = xp.moveaxis(xp.tensordot(a, m.astype(a.dtype, copy=False), axes=([ax], [1])),
+                            -1, ax)
+        return xp.ascontiguousarray(a)
+
+    return linear_op(x, lambda a: apply(a, mats), lambda g: apply(g, [m.T for m in mats]), name)

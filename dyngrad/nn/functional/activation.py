@@ -1,0 +1,546 @@
+"""Activation functions: each a NumPy forward and a node whose formula is its derivative.
+
+Formulas use `_poly` helpers, so `create_graph=True` differentiates them again. Masks (where an
+input is above a threshold, ...) are arrays from `P.data`, never differentiated.
+"""
+
+from __future__ import annotations
+
+import math
+
+import dyngrad
+from dyngrad._backend import xp
+from dyngrad._tensor import Tensor
+from dyngrad.autograd.node import Node
+from dyngrad.ops import _poly as P
+from dyngrad.ops._core import OUT, check_tensor, float_data, record
+from dyngrad.ops.inplace import apply_inplace
+
+__all__ = [
+    "relu", "relu_", "relu6", "leaky_relu", "leaky_relu_", "hardtanh", "hardtanh_", "elu", "elu_",
+    "selu", "celu", "gelu", "silu", "mish", "softplus", "hardsigmoid", "hardswish", "softshrink",
+    "hardshrink", "threshold", "threshold_", "logsigmoid", "softsign", "tanhshrink", "prelu",
+    "rrelu", "glu", "softmax", "log_softmax", "softmin",
+]
+
+def _inplace_or(fn, input, inplace: bool, *args):
+    return apply_inplace(input, fn, *args, name=fn.__name__ + "_") if inplace else fn(input, *args)
+
+
+# --- ReLU family ---------------------------------------------------------------------------------
+class ReluBackward0(Node):
+    _saved_names = ("result",)
+
+    def backward(self, grad):
+        (out,) = self.saved_tensors
+        return P.where(P.data(out) > 0, grad, 0.0)
+
+
+def _relu(input: Tensor) -> Tensor:
+    check_tensor(input, "relu")
+    return record(ReluBackward0, xp.maximum(input._data, 0), (input,), save=(OUT,))
+
+
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    """max(x, 0)."""
+    return _inplace_or(_relu, input, inplace)
+
+
+def relu_(input: Tensor) -> Tensor:
+    return relu(input, True)
+
+
+class HardtanhBackward0(Node):
+    _saved_names = ("self",)
+
+    def backward(self, grad):
+        (x,) = self.saved_tensors
+        x = P.data(x)
+        return P.where((x > self.min_val) & (x < self.max_val), grad, 0.0)
+
+
+def _hardtanh(input, min_val, max_val):
+    data = xp.clip(float_data(input), min_val, max_val)
+    return record(HardtanhBackward0, data, (input,), save=(input,), min_val=min_val,
+                  max_val=max_val)
+
+
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
+             inplace: bool = False) -> Tensor:
+    """x clipped to [min_val, max_val]; gradient 0 at and beyond the bounds."""
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
+    return _inplace_or(_hardtanh, input, inplace, min_val, max_val)
+
+
+def hardtanh_(input, min_val=-1.0, max_val=1.0):
+    return hardtanh(input, min_val, max_val, True)
+
+
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:
+    """min(max(x, 0), 6)."""
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+class LeakyReluBackward0(Node):
+    _saved_names = ("self",)
+
+    def backward(self, grad):
+        (x,) = self.saved_tensors
+        return P.where(P.data(x) > 0, grad, grad * self.negative_slope)
+
+
+def _leaky_relu(input, negative_slope):
+    a = float_data(input)
+    return record(LeakyReluBackward0, xp.where(a > 0, a, a * negative_slope), (input,),
+                  save=(input,), negative_slope=negative_slope)
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """x if x > 0 else negative_slope * x."""
+    return _inplace_or(_leaky_relu, input, inplace, negative_slope)
+
+
+def leaky_relu_(input, negative_slope=0.01):
+    return leaky_relu(input, negative_slope, True)
+
+
+class EluBackward0(Node):
+    """d/dx: scale for x > 0, else input_scale * scale * alpha * exp(x * input_scale)."""
+
+    _saved_names = ("self",)
+
+    def backward(self, grad):
+        (x,) = self.saved_tensors
+        neg = grad * (self.input_scale * self.scale * self.alpha) * P.exp(x * self.input_scale)
+        return P.where(P.data(x) > 0, grad * self.scale, neg)
+
+
+class CeluBackward0(EluBackward0):
+    pass
+
+
+def _elu_node(cls, input, alpha, scale, input_scale):
+    a = float_data(input)
+    with xp.errstate(over="ignore"):
+        data = xp.where(a > 0, a * scale, xp.expm1(a * input_scale) * (alpha * scale))
+    return record(cls, data, (input,), save=(input,), alpha=alpha, scale=scale,
+                  input_scale=input_scale)
+
+
+def _elu(input, alpha):
+    return _elu_node(EluBackward0, input, alpha, 1.0, 1.0)
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """x if x > 0 else alpha * (exp(x) - 1)."""
+    return _inplace_or(_elu, input, inplace, alpha)
+
+
+def elu_(input, alpha=1.0):
+    return elu(input, alpha, True)
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def _selu(input):
+    return _elu_node(EluBackward0, input, _SELU_ALPHA, _SELU_SCALE, 1.0)
+
+
+def selu(input: Tensor, inplace: bool = False) -> Tensor:
+    """scale * elu(x, alpha) with the self-normalising constants."""
+    return _inplace_or(_selu, input, inplace)
+
+
+def _celu(input, alpha):
+    return _elu_node(CeluBackward0, input, alpha, 1.0, 1.0 / alpha)
+
+
+def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """x if x > 0 else alpha * (exp(x / alpha) - 1)."""
+    return _inplace_or(_celu, input, inplace, alpha)
+
+
+class ThresholdBackward0(Node):
+    _saved_names = ("self",)
+
+    def backward(self, grad):
+        (x,) = self.saved_tensors
+        return P.where(P.data(x) > self.threshold, grad, 0.0)
+
+
+def _threshold(input, threshold_, value):
+    a = input._data
+    return record(ThresholdBackward0, xp.where(a > threshold_, a, xp.asarray(value, a.dtype)),
+                  (input,), save=(input,), threshold=threshold_)
+
+
+def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
+    """x if x > threshold else value."""
+    return _inplace_or(_threshold, input, inplace, threshold, value)
+
+
+def threshold_(input, threshold_, value):
+    return threshold(input, threshold_, value, True)
+
+
+class PreluKernelBackward0(Node):
+    _saved_names = ("self", "weight")
+
+    def backward(self, grad):
+        x, w = self.saved_tensors
+        pos = P.data(x) > 0
+        return P.where(pos, grad, grad * w), P.where(pos, 0.0, grad * x)
+
+
+def prelu(input: Tensor, weight: Tensor) -> Tensor:
+    """x if x > 0 else weight * x, one weight per channel (dim 1) or one shared."""
+    a, w = input._data, weight._data
+    if w.size != 1 and (a.ndim < 2 or a.shape[1] != w.size):
+        raise RuntimeError(
+            f"Mismatch of parameter numbers and input channel size. Found parameter numbers = "
+            f"{w.size} and channel size = {a.shape[1] if a.ndim > 1 else 1}."
+        )
+    shape = [1] * a.ndim
+    if a.ndim > 1:
+        shape[1] = w.size
+    wb = weight.reshape(shape) if w.size != 1 and a.ndim > 1 else weight
+    data = xp.where(a > 0, a, a * wb._data)
+    return record(PreluKernelBackward0, data, (input, wb), save=(input, wb))
+
+
+class RreluWithNoiseBackward0(Node):
+    _saved_names = ("self", "noise")
+
+    def backward(self, grad):
+        x, noise = self.saved_tensors
+        return P.where(P.data(x) > 0, grad, grad * noise)
+
+
+def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,
+          inplace: bool = False) -> Tensor:
+    """Leaky ReLU with a random slope in [lower, upper] (training) or their mean (eval)."""
+    if not training:
+        return leaky_relu(input, (lower + upper) / 2, inplace)
+    a = float_data(input)
+    noise = dyngrad.empty(a.shape, dtype=input.dtype).uniform_(lower, upper)._data
+    noise = xp.where(a > 0, 1.0, noise).astype(a.dtype)
+    noise_t = Tensor._make(noise)
+    out = record(RreluWithNoiseBackward0, a * noise, (input,), save=(input, noise_t))
+    if inplace:
+        from dyngrad.ops.inplace import write
+
+        write(input, out, "rrelu_")
+        return input
+    return out
+
+
+# --- smooth activations --------------------------------------------------------------------------
+def _erf(x):
+    """erf on arrays or tensors, through dyngrad's own differentiable erf."""
+    if isinstance(x, Tensor):
+        return x.erf()
+    return dyngrad.erf(Tensor._make(xp.asarray(x)))._data
+
+
+class GeluBackward0(Node):
+    _saved_names = ("self",)
+
+    def backward(self, grad):
+        (x,) = self.saved_tensors
+        if self.approximate == "tanh":
+            k = math.sqrt(2 / math.pi)
+            t = P.tanh(k * (x + 0.044715 * x * x * x))
+            d = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * k * (1 + 3 * 0.044715 * x * x)
+        else:
+            d = 0.5 * (1 + _erf(x * math.sqrt(0.5))) + x * P.exp(-0.5 * x * x) / math.sqrt(
+                2 * math.pi)
+        return grad * d
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    """x * Phi(x) (Phi the normal CDF); `approximate='tanh'` uses the tanh formula."""
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError("approximate argument must be either none or tanh.")
+    a = float_data(input)
+    if approximate == "tanh":
+        k = math.sqrt(2 / math.pi)
+        data = 0.5 * a * (1 + xp.tanh(k * (a + 0.044715 * a**3)))
+    else:
+        data = 0.5 * a * (1 + _erf(a * math.sqrt(0.5)))
+    return record(GeluBackward0, data, (input,), save=(input,), approximate=approximate)
+
+
+class SiluBackward0(Node):
+    _saved_names = ("self",)
+
+    def backward(self, grad):
+        (x,) = self.saved_tensors
+        s = P.sigmoid(x)
+        return grad * s * (1 + x * (1 - s))
+
+
+def _silu(input):
+    a = float_data(input)
+    return record(SiluBackward0, a * P.sigmoid(a), (input,), save=(input,))
+
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    """x * sigmoid(x)."""
+    return _inplace_or(_silu, input, inplace)
+
+
+def _softplus_np(a, beta=1.0, threshold_=20.0):
+    z = a * beta
+    with xp.errstate(over="ignore"):
+        soft = (xp.maximum(z, 0) + xp.log1p(xp.exp(-xp.abs(z)))) / beta
+    return xp.where(z > threshold_, a, soft)
+
+
+class MishBackward0(Node):
+    _saved_names = ("self",)
+
+    def backward(self, grad):
+        (x,) = self.saved_tensors
+        t = P.tanh(_softplus(x))
+        return grad * (t + x * P.sigmoid(x) * (1 - t * t))
+
+
+def _softplus(x):
+    """softplus(x) on arrays or tensors (in a formula)."""
+    if isinstance(x, Tensor):
+        return softplus(x)
+    return _softplus_np(x)
+
+
+def _mish(input):
+    a = float_data(input)
+    return record(MishBackward0, a * xp.tanh(_softplus_np(a)), (input,), save=(input,))
+
+
+def mish(input: Tensor, inplace: bool = False) -> Tensor:
+    """x * tanh(softplus(x))."""
+    return _inplace_or(_mish, input, inplace)
+
+
+class SoftplusBackward0(Node):
+    _saved_names = ("self",)
+
+    def backward(self, grad):
+        (x,) = self.saved_tensors
+        z = x * self.beta
+        return P.where(P.data(z) > self.threshold, grad, grad * P.sigmoid(z))
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """log(1 + exp(beta * x)) / beta, and x itself where beta * x > threshold."""
+    a = float_data(input)
+    return record(SoftplusBackward0, _softplus_np(a, beta, threshold), (input,), save=(input,),
+                  beta=beta, threshold=threshold)
+
+
+class HardsigmoidBackward0(Node):
+    _saved_names = ("self",)
+
+    def backward(self, grad):
+        (x,) = self.saved_tensors
+        x = P.data(x)
+        return P.where((x > -3) & (x < 3), grad / 6, 0.0)
+
+
+def _hardsigmoid(input):
+    a = float_data(input)
+    return record(HardsigmoidBackward0, xp.clip(a + 3, 0, 6) / 6, (input,), save=(input,))
+
+
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
+    """relu6(x + 3) / 6."""
+    return _inplace_or(_hardsigmoid, input, inplace)
+
+
+class HardswishBackward0(Node):
+    _saved_names = ("self",)
+
+    def backward(self, grad):
+        (x,) = self.saved_tensors
+        xd = P.data(x)
+        return P.where(xd < -3, 0.0, P.where(xd <= 3, grad * (x / 3 + 0.5), grad))
+
+
+def _hardswish(input):
+    a = float_data(input)
+    return record(HardswishBackward0, a * xp.clip(a + 3, 0, 6) / 6, (input,), save=(input,))
+
+
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
+    """x * relu6(x + 3) / 6."""
+    return _inplace_or(_hardswish, input, inplace)
+
+
+class SoftshrinkBackward0(Node):
+    _saved_names = ("self",)
+
+    def backward(self, grad):
+        (x,) = self.saved_tensors
+        return P.where(xp.abs(P.data(x)) > self.lambd, grad, 0.0)
+
+
+class HardshrinkBackward0(SoftshrinkBackward0):
+    pass
+
+
+def _check_lambd(lambd):
+    if lambd < 0:
+        raise RuntimeError(
+            f"lambda must be greater or equal to 0, but found to be {lambd}."
+        )
+
+
+def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """x - lambd if x > lambd, x + lambd if x < -lambd, else 0."""
+    _check_lambd(lambd)
+    a = float_data(input)
+    data = xp.where(a > lambd, a - lambd, xp.where(a < -lambd, a + lambd, 0)).astype(a.dtype)
+    return record(SoftshrinkBackward0, data, (input,), save=(input,), lambd=lambd)
+
+
+def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """x where |x| > lambd, else 0."""
+    a = float_data(input)
+    data = xp.where(xp.abs(a) > lambd, a, 0).astype(a.dtype)
+    return record(HardshrinkBackward0, data, (input,), save=(input,), lambd=lambd)
+
+
+class LogSigmoidBackward0(Node):
+    _saved_names = ("self",)
+
+    def backward(self, grad):
+        (x,) = self.saved_tensors
+        return grad * P.sigmoid(-x)
+
+
+def logsigmoid(input: Tensor) -> Tensor:
+    """log(sigmoid(x)) = -softplus(-x), computed without overflow."""
+    a = float_data(input)
+    data = xp.minimum(a, 0) - xp.log1p(xp.exp(-xp.abs(a)))
+    return record(LogSigmoidBackward0, data, (input,), save=(input,))
+
+
+def softsign(input: Tensor) -> Tensor:
+    """x / (1 + |x|)."""
+    return input / (input.abs() + 1)
+
+
+def tanhshrink(input: Tensor) -> Tensor:
+    """x - tanh(x)."""
+    return input - input.tanh()
+
+
+class GluBackward0(Node):
+    _saved_names = ("self",)
+
+    def backward(self, grad):
+        (x,) = self.saved_tensors
+        n = x.shape[self.dim] // 2
+        a, b = _halves(x, self.dim, n)
+        s = P.sigmoid(b)
+        ga, gb = grad * s, grad * a * s * (1 - s)
+        if isinstance(ga, Tensor):
+            return dyngrad.cat([ga, gb], self.dim)
+        return xp.concatenate([ga, gb], axis=self.dim)
+
+
+def _halves(x, dim: int, n: int):
+    if isinstance(x, Tensor):
+        return x.narrow(dim, 0, n), x.narrow(dim, n, n)
+    return xp.split(x, [n], axis=dim)
+
+
+def glu(input: Tensor, dim: int = -1) -> Tensor:
+    """a * sigmoid(b), where a and b are the two halves of `input` along `dim`."""
+    a = float_data(input)
+    if a.ndim == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    dim = dim % a.ndim
+    if a.shape[dim] % 2:
+        raise RuntimeError(
+            f"Halving dimension must be even, but dimension {dim} is size {a.shape[dim]}"
+        )
+    first, second = xp.split(a, 2, axis=dim)
+    return record(GluBackward0, first * P.sigmoid(second), (input,), save=(input,), dim=dim)
+
+
+# --- softmax family ------------------------------------------------------------------------------
+class SoftmaxBackward0(Node):
+    _saved_names = ("result",)
+
+    def backward(self, grad):
+        (y,) = self.saved_tensors
+        gy = grad * y
+        return gy - y * P.sum(gy, self.dim, keepdim=True)
+
+
+class LogSoftmaxBackward0(Node):
+    _saved_names = ("result",)
+
+    def backward(self, grad):
+        (y,) = self.saved_tensors
+        return grad - P.exp(y) * P.sum(grad, self.dim, keepdim=True)
+
+
+def _softmax_dim(ndim: int) -> int:
+    """PyTorch's legacy implicit dim (with its deprecation warning)."""
+    import warnings
+
+    warnings.warn(
+        "Implicit dimension choice for softmax has been deprecated. Change the call to include "
+        "dim=X as an argument.", UserWarning, stacklevel=3)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def _softmax_input(input, dim, dtype, name):
+    check_tensor(input, name)
+    if dim is None:
+        dim = _softmax_dim(input.ndim)
+    if dtype is not None:
+        input = input.to(dtype)
+    a = float_data(input)
+    nd = max(a.ndim, 1)
+    if not -nd <= dim < nd:
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [{-nd}, {nd - 1}], but got {dim})"
+        )
+    return input, a, dim % nd if a.ndim else 0
+
+
+def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
+    """exp(x) / sum(exp(x)) along `dim` (shifted by the max, so it never overflows)."""
+    input, a, dim = _softmax_input(input, dim, dtype, "softmax")
+    if a.ndim == 0:
+        return record(SoftmaxBackward0, xp.ones_like(a), (input,), save=(OUT,), dim=dim)
+    e = xp.exp(a - a.max(axis=dim, keepdims=True))
+    return record(SoftmaxBackward0, e / e.sum(axis=dim, keepdims=True), (input,), save=(OUT,),
+                  dim=dim)
+
+
+def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
+                dtype=None) -> Tensor:
+    """x - logsumexp(x) along `dim`: a primitive, since log(softmax(x)) underflows to -inf."""
+    input, a, dim = _softmax_input(input, dim, dtype, "log_softmax")
+    if a.ndim == 0:
+        return record(LogSoftmaxBackward0, xp.zeros_like(a), (input,), save=(OUT,), dim=dim)
+    return record(LogSoftmaxBackward0, _log_softmax_np(a, dim), (input,), save=(OUT,), dim=dim)
+
+
+def _log_softmax_np(a, dim: int):
+    shifted = a - a.max(axis=dim, keepdims=True)
+    return shifted - xp.log(xp.exp(shifted).sum(axis=dim, keepdims=True))
+
+
+def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
+    """softmax(-x)."""
+    if dim is None:
+        dim = _softmax_dim(input.ndim)
+    return softmax(-(input if dtype is None else input.to(dtype)), dim)

@@ -1,0 +1,238 @@
+"""Batch, layer and group normalisation as primitives (one node each, as in PyTorch).
+
+For y = (x - mean) * invstd over the reduced dims (M elements each), with dy = grad * weight:
+    dx = invstd * (dy - mean(dy) - xhat * mean(dy * xhat))
+The backward recomputes mean and invstd from x with `_poly` helpers, so under `create_graph` the
+same lines give second derivatives (the statistics depend on x too).
+"""
+
+from __future__ import annotations
+
+import math
+
+from dyngrad._backend import xp
+from dyngrad._tensor import Tensor
+from dyngrad.autograd.node import Node
+from dyngrad.ops import _poly as P
+from dyngrad.ops._core import check_tensor, record
+from dyngrad.ops.inplace import bump_version
+
+__all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "rms_norm",
+           "local_response_norm", "normalize"]
+
+
+def _normalized_grad(x, grad, w, dims, eps):
+    """(dx, xhat): the gradient through (x - mean) * invstd with batch statistics over `dims`."""
+    m = math.prod(x.shape[d] for d in dims)
+    mean = P.sum(x, dims, keepdim=True) / m
+    xc = x - mean
+    invstd = 1 / P.sqrt(P.sum(xc * xc, dims, keepdim=True) / m + eps)
+    xhat = xc * invstd
+    dy = grad if w is None else grad * w
+    dx = invstd * (dy - P.sum(dy, dims, keepdim=True) / m
+                   - xhat * (P.sum(dy * xhat, dims, keepdim=True) / m))
+    return dx, xhat
+
+
+def _affine_grads(node, grad, xhat, dims):
+    """Gradients of weight and bias (summed over every dim they are broadcast along)."""
+    gw = gb = None
+    if node._next[1][0] is not None:
+        gw = P.sum(grad * xhat, dims)
+    if node._next[2][0] is not None:
+        gb = P.sum(grad, dims)
+    return gw, gb
+
+
+class NativeBatchNormBackward0(Node):
+    _saved_names = ("input", "weight")
+
+    def backward(self, grad):
+        x, w = self.saved_tensors
+        shape = (1, -1) + (1,) * (x.ndim - 2)
+        wb = None if w is None else P.reshape(w, shape)
+        dims = (0,) + tuple(range(2, x.ndim))
+        if self.training:
+            dx, xhat = _normalized_grad(x, grad, wb, dims, self.eps)
+        else:
+            invstd = P.const(self.invstd.reshape(shape), x)
+            xhat = (x - P.const(self.mean.reshape(shape), x)) * invstd
+            dx = (grad if wb is None else grad * wb) * invstd
+        gw, gb = _affine_grads(self, grad, xhat, dims)
+        return dx, gw, gb
+
+
+
+def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
+               weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
+               momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalise each channel (dim 1) by batch statistics (training) or running ones (eval);
+    training also updates the running statistics in place (unbiased variance)."""
+    check_tensor(input, "batch_norm")
+    a = input._data
+    dims = (0,) + tuple(range(2, a.ndim))
+    shape = (1, -1) + (1,) * (a.ndim - 2)
+    if training:
+        n = a.size // a.shape[1]
+        if n == 1:
+            raise ValueError(
+                f"Expected more than 1 value per channel when training, got input size "
+                f"{input.shape}"
+            )
+        mean = a.mean(axis=dims)
+        var = a.var(axis=dims)
+        if running_mean is not None:
+            rm = running_mean._data
+            rm *= 1 - momentum
+            rm += momentum * mean
+            bump_version(running_mean, "batch_norm")
+        if running_var is not None:
+            rv = running_var._data
+            rv *= 1 - momentum
+            rv += momentum * var * n / (n - 1)
+            bump_version(running_var, "batch_norm")
+    else:
+        mean, var = running_mean._data, running_var._data
+    invstd = 1 / xp.sqrt(var + eps)
+    out = (a - mean.reshape(shape)) * invstd.reshape(shape)
+    if weight is not None:
+        out = out * weight._data.reshape(shape)
+    if bias is not None:
+        out = out + bias._data.reshape(shape)
+    return record(NativeBatchNormBackward0, out.astype(a.dtype, copy=False),
+                  (input, weight, bias), save=(input, weight), training=training, eps=eps,
+                  mean=mean, invstd=invstd)
+
+
+class NativeLayerNormBackward0(Node):
+    _saved_names = ("input", "weight")
+
+    def backward(self, grad):
+        x, w = self.saved_tensors
+        nd = self.nd
+        dims = tuple(range(x.ndim - nd, x.ndim))
+        dx, xhat = _normalized_grad(x, grad, w, dims, self.eps)
+        lead = tuple(range(x.ndim - nd))
+        gw, gb = _affine_grads(self, grad, xhat, lead)
+        return dx, gw, gb
+
+
+def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """Normalise over the last len(normalized_shape) dims, then scale and shift."""
+    check_tensor(input, "layer_norm")
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    a = input._data
+    nd = len(shape)
+    if a.shape[a.ndim - nd:] != shape:
+        raise RuntimeError(
+            f"Given normalized_shape={list(shape)}, expected input with shape "
+            f"[*, {', '.join(map(str, shape))}], but got input of size{list(input.shape)}"
+        )
+    dims = tuple(range(a.ndim - nd, a.ndim))
+    mean = a.mean(axis=dims, keepdims=True)
+    xc = a - mean
+    out = xc / xp.sqrt((xc * xc).mean(axis=dims, keepdims=True) + eps)
+    if weight is not None:
+        out = out * weight._data
+    if bias is not None:
+        out = out + bias._data
+    return record(NativeLayerNormBackward0, out, (input, weight, bias), save=(input, weight),
+                  nd=nd, eps=eps)
+
+
+class NativeGroupNormBackward0(Node):
+    _saved_names = ("input", "weight")
+
+    def backward(self, grad):
+        x, w = self.saved_tensors
+        n, c = x.shape[:2]
+        g = self.groups
+        shape = (1, c) + (1,) * (x.ndim - 2)
+        dy = grad if w is None else grad * P.reshape(w, shape)
+        grouped = (n, g, -1)
+        dx, xhat = _normalized_grad(P.reshape(x, grouped), P.reshape(dy, grouped), None, (2,),
+                                    self.eps)
+        dx, xhat = P.reshape(dx, x.shape), P.reshape(xhat, x.shape)
+        gw, gb = _affine_grads(self, grad, xhat, (0,) + tuple(range(2, x.ndim)))
+        return dx, gw, gb
+
+
+def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """Normalise each group of channels of each sample, then scale and shift per channel."""
+    check_tensor(input, "group_norm")
+    a = input._data
+    n, c = a.shape[:2]
+    if c % num_groups:
+        raise RuntimeError(
+            f"Expected number of channels in input to be divisible by num_groups, but got input "
+            f"of shape {input.shape} and num_groups={num_groups}"
+        )
+    g = a.reshape(n, num_groups, -1)
+    gc = g - g.mean(axis=2, keepdims=True)
+    out = (gc / xp.sqrt((gc * gc).mean(axis=2, keepdims=True) + eps)).reshape(a.shape)
+    shape = (1, c) + (1,) * (a.ndim - 2)
+    if weight is not None:
+        out = out * weight._data.reshape(shape)
+    if bias is not None:
+        out = out + bias._data.reshape(shape)
+    return record(NativeGroupNormBackward0, out, (input, weight, bias), save=(input, weight),
+                  groups=num_groups, eps=eps)
+
+
+def instance_norm(input: Tensor, running_mean=None, running_var=None, weight=None, bias=None,
+                  use_input_stats: bool = True, momentum: float = 0.1,
+                  eps: float = 1e-5) -> Tensor:
+    """Normalise each channel of each sample over its spatial dims."""
+    if not use_input_stats:
+        return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)
+    n, c = input.shape[:2]
+    out = group_norm(input, c, weight, bias, eps)
+    if running_mean is not None:
+        a = input._data.reshape(n, c, -1)
+        m = a.shape[2]
+        for buf, stat in ((running_mean, a.mean(axis=2).mean(0)),
+                          (running_var, (a.var(axis=2) * m / max(m - 1, 1)).mean(0))):
+            buf._data *= 1 - momentum
+            buf._data += momentum * stat
+            bump_version(buf, "instance_norm")
+    return out
+
+
+def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
+             eps: float | None = None) -> Tensor:
+    """x / sqrt(mean(x**2) + eps) over the last dims, times weight (composed of tensor ops)."""
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    dims = tuple(range(-len(shape), 0))
+    if eps is None:
+        eps = float(xp.finfo(input._data.dtype).eps)
+    out = input * ((input * input).mean(dims, keepdim=True) + eps).rsqrt()
+    return out if weight is None else out * weight
+
+
+def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75,
+                        k: float = 1.0) -> Tensor:
+    """x / (k + alpha / size * sum of x**2 over `size` neighbouring channels) ** beta."""
+    from dyngrad.nn.functional.misc import pad
+    from dyngrad.nn.functional.pooling import avg_pool2d
+
+    div = (input * input).unsqueeze(1)
+    if input.ndim == 3:
+        div = pad(div, (0, 0, size // 2, (size - 1) // 2))
+        div = avg_pool2d(div, (size, 1), stride=1).squeeze(1)
+    else:
+        sizes = input.shape
+        div = div.reshape(sizes[0], 1, sizes[1], sizes[2], -1)
+        div = pad(div, (0, 0, 0, 0, size // 2, (size - 1) // 2))
+        div = div.reshape(sizes[0], 1, sizes[1] + size - 1, -1)
+        div = avg_pool2d(div, (size, 1), stride=1).squeeze(1).reshape(sizes)
+    div = (div * alpha + k) ** beta
+    return input / div
+
+
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,
+              out=None) -> Tensor:
+    """input / max(||input||_p along dim, eps)."""
+    denom = input.norm(p, dim, keepdim=True).clamp_min(eps).expand_as(input)
+    return input / denom

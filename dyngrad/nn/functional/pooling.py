@@ -1,0 +1,340 @@
+"""Max, average and adaptive pooling over 1-d and 2-d windows.
+
+Windows are strided views of the (padded) input, as in convolution. Average pooling is linear,
+and max pooling's gradient is linear in the incoming gradient (a scatter to the argmax), so their
+gradients go through `linear_op` and stay differentiable.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+from dyngrad._backend import xp
+from dyngrad._tensor import Tensor
+from dyngrad.autograd.node import Node
+from dyngrad.nn.functional._linear_op import linear_op, separable
+from dyngrad.ops._core import check_tensor, record, record_multi
+
+__all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d",
+           "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d",
+           "max_pool1d_with_indices", "max_pool2d_with_indices"]
+
+_as_strided = xp.lib.stride_tricks.as_strided
+
+
+def _tuple(v, n: int) -> tuple:
+    if isinstance(v, int):
+        return (v,) * n
+    v = tuple(v)
+    return v * n if len(v) == 1 else v
+
+
+def _out_size(size, k, s, p, d, ceil_mode):
+    eff = d * (k - 1) + 1
+    if ceil_mode:
+        out = -(-(size + 2 * p - eff) // s) + 1
+        if (out - 1) * s >= size + p:
+            out -= 1
+        return out
+    return (size + 2 * p - eff) // s + 1
+
+
+class _Pool:
+    """Geometry of one pooling call over the last n dims of (N, C, *spatial)."""
+
+    def __init__(self, shape, n, kernel_size, stride, padding, dilation, ceil_mode, name):
+        self.shape, self.n = tuple(shape), n
+        self.k = _tuple(kernel_size, n)
+        self.s = _tuple(stride if stride not in (None, []) else kernel_size, n)
+        self.p = _tuple(padding, n)
+        self.d = _tuple(dilation, n)
+        spatial = self.shape[-n:]
+        for k, p in zip(self.k, self.p, strict=True):
+            if p > k // 2:
+                raise RuntimeError(
+                    f"pad should be at most half of effective kernel size, but got pad={p}, "
+                    f"kernel_size={k} and dilation={self.d[0]}"
+                )
+        self.out = tuple(_out_size(*a, ceil_mode) for a in zip(
+            spatial, self.k, self.s, self.p, self.d, strict=True))
+        if any(o <= 0 for o in self.out):
+            raise RuntimeError(
+                f"Given input size: ({'x'.join(map(str, self.shape[-n - 1:]))}). Calculated "
+                f"output size: ({'x'.join(map(str, (self.shape[-n - 1], *self.out)))}). Output "
+                "size is too small"
+            )
+        # pad the far side too when ceil_mode lets the last window hang over the edge
+        self.pads = tuple(
+            (p, max(p, (o - 1) * s + d * (k - 1) + 1 - n_ - p))
+            for n_, k, s, p, d, o in zip(spatial, self.k, self.s, self.p, self.d, self.out,
+                                         strict=True))
+
+    def windows(self, a, fill):
+        """View (..., *out, *k) of `a` padded with `fill`."""
+        lead = a.ndim - self.n
+        return self.strided(xp.pad(a, [(0, 0)] * lead + list(self.pads), constant_values=fill))
+
+    def strided(self, a):
+        lead = a.ndim - self.n
+        st = a.strides
+        shape = a.shape[:lead] + self.out + self.k
+        strides = st[:lead] + tuple(st[lead + i] * self.s[i] for i in range(self.n)) + tuple(
+            st[lead + i] * self.d[i] for i in range(self.n))
+        return _as_strided(a, shape, strides, writeable=False)
+
+    def scatter_windows(self, cols, dtype):
+        """Adjoint of `windows` (fill 0): add each window's values back to its positions."""
+        lead = cols.ndim - 2 * self.n
+        padded = [n_ + lo + hi for n_, (lo, hi) in zip(self.shape[-self.n:], self.pads,
+                                                         strict=True)]
+        out = xp.zeros(cols.shape[:lead] + tuple(padded), dtype)
+        for idx in itertools.product(*(range(k) for k in self.k)):
+            sl = tuple(slice(i * d, i * d + s * (o - 1) + 1, s)
+                       for i, d, s, o in zip(idx, self.d, self.s, self.out, strict=True))
+            out[(Ellipsis, *sl)] += cols[(Ellipsis, *idx)]
+        crop = tuple(slice(lo, lo + n_) for n_, (lo, _) in zip(self.shape[-self.n:], self.pads,
+                                                                 strict=True))
+        return out[(Ellipsis, *crop)]
+
+
+def _check_input(input, n: int, name: str) -> None:
+    check_tensor(input, name)
+    if input.ndim not in (n + 1, n + 2):
+        raise RuntimeError(
+            f"{name}: Expected {n + 1}D or {n + 2}D (batch mode) tensor for input, but got: "
+            f"{list(input.shape)}"
+        )
+
+
+# --- max pooling ---------------------------------------------------------------------------------
+class _MaxPoolBackward(Node):
+    """Gradient: the incoming gradient added at each window's argmax (a linear scatter)."""
+
+    def backward(self, grad, _grad_indices=None):
+        return linear_op(grad, self.scatter, self.gather, self.scatter_name)
+
+
+class MaxPool2DWithIndicesBackward0(_MaxPoolBackward):
+    pass
+
+
+def _max_pool(n, name, cls, input, kernel_size, stride, padding, dilation, ceil_mode,
+              return_indices):
+    _check_input(input, n, name)
+    a = input._data
+    geo = _Pool(a.shape, n, kernel_size, stride, padding, dilation, ceil_mode, name)
+    neg = -xp.inf if a.dtype.kind == "f" else xp.iinfo(a.dtype).min
+    cols = geo.windows(a, neg)
+    flat = cols.reshape(cols.shape[: a.ndim] + (-1,))
+    arg = flat.argmax(axis=-1)
+    nan = xp.isnan(flat).any(axis=-1) if a.dtype.kind == "f" else None
+    if nan is not None and nan.any():
+        arg = xp.where(nan, xp.isnan(flat).argmax(axis=-1), arg)
+    out = xp.take_along_axis(flat, arg[..., None], axis=-1)[..., 0]
+    # flat input index of each argmax: window origin + offset inside the window
+    spatial = a.shape[-n:]
+    pos = []
+    offs = xp.unravel_index(arg, geo.k)
+    for i in range(n):
+        origin = xp.arange(geo.out[i]) * geo.s[i] - geo.p[i]
+        origin = origin.reshape((-1,) + (1,) * (n - 1 - i))
+        pos.append(origin + offs[i] * geo.d[i])
+    index = xp.zeros(arg.shape, xp.int64)
+    for i in range(n):
+        index = index * spatial[i] + pos[i]
+    lead = a.shape[:-n]
+    size = math.prod(spatial)
+
+    def scatter(g):
+        rows = xp.arange(math.prod(lead)).reshape(lead + (1,) * n) * size
+        flat_idx = (rows + index).ravel()
+        res = xp.bincount(flat_idx, weights=g.ravel(), minlength=math.prod(lead) * size)
+        return res.reshape(a.shape).astype(g.dtype)
+
+    def gather(g):
+        return xp.take_along_axis(g.reshape(lead + (size,)), index.reshape(lead + (-1,)),
+                                  axis=-1).reshape(index.shape)
+
+    idx_t = Tensor._make(index)
+    if not return_indices:
+        return record(cls, out, (input,), save=(input, idx_t), scatter=scatter, gather=gather,
+                      scatter_name=cls.__name__.replace("Backward0", "BackwardBackward0"))
+    res, _ = record_multi(cls, [out, index], (input,), save=(input, idx_t),
+                          differentiable=(True, False), scatter=scatter, gather=gather,
+                          scatter_name=cls.__name__.replace("Backward0", "BackwardBackward0"))
+    return res, idx_t
+
+
+def _as_2d(input, fn, *args):
+    """PyTorch runs 1-d pooling as 2-d pooling on (N, C, 1, L) and squeezes the result."""
+    out = fn(input.unsqueeze(-2), *args)
+    if isinstance(out, tuple):
+        return tuple(o.squeeze(-2) for o in out)
+    return out.squeeze(-2)
+
+
+def _pair1(v, first):
+    return (first, v if isinstance(v, int) else tuple(v)[0])
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """Maximum over sliding 1-d windows; `return_indices` also gives each argmax's position."""
+    _check_input(input, 1, "max_pool1d")
+    stride = kernel_size if stride in (None, []) else stride
+    return _as_2d(input, max_pool2d, _pair1(kernel_size, 1), _pair1(stride, 1),
+                  _pair1(padding, 0), _pair1(dilation, 1), ceil_mode, return_indices)
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """Maximum over sliding 2-d windows; `return_indices` also gives each argmax's position."""
+    return _max_pool(2, "max_pool2d", MaxPool2DWithIndicesBackward0, input, kernel_size, stride,
+                     padding, dilation, ceil_mode, return_indices)
+
+
+def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,
+                            ceil_mode=False, return_indices=True):
+    return max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,
+                            ceil_mode=False, return_indices=True):
+    return max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+# --- average pooling -----------------------------------------------------------------------------
+def _avg_pool(n, name, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+              divisor_override):
+    _check_input(input, n, name)
+    a = input._data
+    if a.dtype.kind not in "fc":
+        raise RuntimeError(f'"{name}" not implemented for \'{input.dtype._short}\'')
+    geo = _Pool(a.shape, n, kernel_size, stride, padding, 1, ceil_mode, name)
+    if divisor_override:
+        div = xp.asarray(float(divisor_override), a.dtype)
+    else:
+        # window sizes: inside input+padding when counting padding, else inside the input
+        inside = xp.pad(xp.ones(a.shape[-n:], a.dtype), [(p, p) for p in geo.p],
+                        constant_values=1 if count_include_pad else 0)
+        inside = xp.pad(inside, [(0, hi - p) for (_, hi), p in zip(geo.pads, geo.p, strict=True)])
+        div = geo.strided(inside).sum(axis=tuple(range(-n, 0)))
+    axes = tuple(range(-n, 0))
+
+    def pool(x):
+        return geo.windows(x, 0).sum(axis=axes) / div
+
+    def unpool(g):
+        cols = xp.broadcast_to((g / div)[(Ellipsis,) + (None,) * n], g.shape + geo.k)
+        return geo.scatter_windows(cols, g.dtype)
+
+    return linear_op(input, pool, unpool, "AvgPool2DBackward0")
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True) -> Tensor:
+    """Mean over sliding 1-d windows."""
+    _check_input(input, 1, "avg_pool1d")
+    stride = kernel_size if stride in (None, []) else stride
+    return _as_2d(input, avg_pool2d, _pair1(kernel_size, 1), _pair1(stride, 1),
+                  _pair1(padding, 0), ceil_mode, count_include_pad)
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True, divisor_override=None) -> Tensor:
+    """Mean over sliding 2-d windows."""
+    return _avg_pool(2, "avg_pool2d", input, kernel_size, stride, padding, ceil_mode,
+                     count_include_pad, divisor_override)
+
+
+# --- adaptive pooling ----------------------------------------------------------------------------
+def _bins(size: int, out: int):
+    """PyTorch's adaptive windows: [floor(i * size / out), ceil((i + 1) * size / out))."""
+    return [((i * size) // out, -(-((i + 1) * size) // out)) for i in range(out)]
+
+
+def _adaptive_matrix(size: int, out: int, dtype):
+    m = xp.zeros((out, size), dtype)
+    for i, (lo, hi) in enumerate(_bins(size, out)):
+        m[i, lo:hi] = 1.0 / (hi - lo)
+    return m
+
+
+def _adaptive_avg(n, input, output_size, name):
+    _check_input(input, n, name)
+    a = input._data
+    outs = tuple(s if o is None else o for s, o in zip(a.shape[-n:], _tuple(output_size, n),
+                                                        strict=True))
+    mats = [_adaptive_matrix(s, o, a.dtype) for s, o in zip(a.shape[-n:], outs, strict=True)]
+    return separable(input, mats, "AdaptiveAvgPool2DBackward0")
+
+
+def adaptive_avg_pool1d(input, output_size) -> Tensor:
+    """Mean over `output_size` near-equal windows covering the input."""
+    _check_input(input, 1, "adaptive_avg_pool1d")
+    return _as_2d(input, adaptive_avg_pool2d, _pair1(output_size, 1))
+
+
+def adaptive_avg_pool2d(input, output_size) -> Tensor:
+    """Mean over an `output_size` grid of near-equal windows covering the input."""
+    if output_size in (1, (1, 1), [1, 1]) and input.ndim in (3, 4):
+        return input.mean((-2, -1), keepdim=True)  # PyTorch's shortcut, a plain mean
+    return _adaptive_avg(2, input, output_size, "adaptive_avg_pool2d")
+
+
+def _adaptive_max(n, input, output_size, return_indices, name):
+    _check_input(input, n, name)
+    a = input._data
+    outs = tuple(s if o is None else o for s, o in zip(a.shape[-n:], _tuple(output_size, n),
+                                                        strict=True))
+    bins = [_bins(s, o) for s, o in zip(a.shape[-n:], outs, strict=True)]
+    lead = a.shape[:-n]
+    values = xp.empty(lead + outs, a.dtype)
+    index = xp.empty(lead + outs, xp.int64)
+    spatial = a.shape[-n:]
+    for cell in itertools.product(*(range(o) for o in outs)):
+        ranges = [bins[i][c] for i, c in enumerate(cell)]
+        win = a[(Ellipsis, *(slice(lo, hi) for lo, hi in ranges))]
+        flat = win.reshape(lead + (-1,))
+        arg = flat.argmax(axis=-1)
+        values[(Ellipsis, *cell)] = xp.take_along_axis(flat, arg[..., None], -1)[..., 0]
+        offs = xp.unravel_index(arg, win.shape[-n:])
+        idx = xp.zeros(arg.shape, xp.int64)
+        for i in range(n):
+            idx = idx * spatial[i] + ranges[i][0] + offs[i]
+        index[(Ellipsis, *cell)] = idx
+    size = math.prod(spatial)
+
+    def scatter(g):
+        rows = xp.arange(math.prod(lead)).reshape(lead + (1,) * n) * size
+        res = xp.bincount((rows + index).ravel(), weights=g.ravel(),
+                          minlength=math.prod(lead) * size)
+        return res.reshape(a.shape).astype(g.dtype)
+
+    def gather(g):
+        return xp.take_along_axis(g.reshape(lead + (size,)), index.reshape(lead + (-1,)),
+                                  axis=-1).reshape(index.shape)
+
+    cls = AdaptiveMaxPool2DBackward0
+    res, _ = record_multi(cls, [values, index], (input,), differentiable=(True, False),
+                          scatter=scatter, gather=gather,
+                          scatter_name=cls.__name__.replace("Backward0", "BackwardBackward0"))
+    idx_t = Tensor._make(index)
+    return (res, idx_t) if return_indices else res
+
+
+class AdaptiveMaxPool2DBackward0(_MaxPoolBackward):
+    pass
+
+
+
+def adaptive_max_pool1d(input, output_size, return_indices=False):
+    """Maximum over `output_size` near-equal windows covering the input."""
+    _check_input(input, 1, "adaptive_max_pool1d")
+    return _as_2d(input, adaptive_max_pool2d, _pair1(output_size, 1), return_indices)
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    """Maximum over an `output_size` grid of near-equal windows covering the input."""
+    return _adaptive_max(2, input, output_size, return_indices, "adaptive_max_pool2d")

@@ -1,0 +1,1 @@
+"""dyngrad's test suite (a package, so `tests.harness` always names this folder's module)."""

@@ -1,0 +1,451 @@
+"""In-place ops and views: values and gradients of op_ forms, version counters, the leaf and
+view rules, the version-mismatch error, and rebasing a base when one of its views is written."""
+
+import numpy as np
+import pytest
+import torch
+
+import dyngrad
+from tests.harness import array, assert_same_outputs, check_error, check_op
+
+VERSION_PREFIX = "one of the variables needed for gradient computation has been modified by an"
+
+
+def same(prog):
+    assert_same_outputs(prog(dyngrad), prog(torch), prog.__name__)
+
+
+def _x(lib):
+    return lib.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+
+
+# --- op_ forms on non-leaves -------------------------------------------------------------------
+INPLACE = {
+    "add_": lambda x, y: (x * 1).add_(y),
+    "add_alpha": lambda x, y: (x * 1).add_(y, alpha=2),
+    "sub_": lambda x, y: (x * 1).sub_(y),
+    "mul_": lambda x, y: (x * 1).mul_(y),
+    "div_": lambda x, y: (x * 1).div_(y),
+    "pow_": lambda x, y: (x * 1).pow_(y),
+    "iadd": lambda x, y: _iop(x, y, "__iadd__"),
+    "isub": lambda x, y: _iop(x, y, "__isub__"),
+    "imul": lambda x, y: _iop(x, y, "__imul__"),
+    "itruediv": lambda x, y: _iop(x, y, "__itruediv__"),
+    "copy_": lambda x, y: (x * 1).copy_(y),
+    "mul_twice": lambda x, y: (x * 1).mul_(y).mul_(y),
+}
+UNARY_INPLACE = {
+    "neg_": lambda x: (x * 2).neg_(),
+    "exp_": lambda x: (x * 1).exp_(),
+    "zero_": lambda x: (x * 2).zero_(),
+    "fill_": lambda x: (x * 2).fill_(1.5),
+    "clamp_": lambda x: (x * 2).clamp_(-1, 1),
+    "pow_scalar": lambda x: (x * 1).pow_(2),
+    "mul_scalar": lambda x: (x * 1).mul_(3),
+    "iadd_scalar": lambda x: _iop(x, 2.5, "__iadd__"),
+}
+
+
+def _iop(x, y, name):
+    t = x * 1
+    return getattr(t, name)(y)
+
+
+@pytest.mark.parametrize("name", INPLACE)
+def test_binary_inplace(name):
+    x = array(2, 3, low=0.5, high=2.0)
+    y = array(3, low=0.5, high=2.0)
+    check_op(INPLACE[name], x, y)
+
+
+@pytest.mark.parametrize("name", UNARY_INPLACE)
+def test_unary_inplace(name):
+    check_op(UNARY_INPLACE[name], array(2, 3, low=-2.0, high=2.0, away_from_zero=0.1))
+
+
+def test_fill_with_tensor_value():
+    check_op(lambda x, v: (x * 1).fill_(v), array(2, 3), np.array(2.5))
+
+
+def test_inplace_returns_self_and_changes_grad_fn():
+    def prog(lib):
+        x = _x(lib)
+        y = x * 2
+        old = y.grad_fn
+        r = y.add_(1)
+        nxt = y.grad_fn.next_functions
+        return [r is y, y, y._version, type(y.grad_fn).__name__, nxt[0][0] is old,
+                type(nxt[0][0]).__name__, nxt[1], y.is_leaf]
+
+    same(prog)
+
+
+def test_inplace_versions():
+    def prog(lib):
+        x = lib.ones(3)
+        out = [x._version]
+        x.add_(1)
+        x.mul_(2)
+        x += 1
+        x[0] = 3
+        x[1:].zero_()
+        v = x[:2]
+        v.fill_(7)
+        d = x.detach()
+        d.sub_(1)
+        return out + [x._version, v._version, d._version, x, x.data._version]
+
+    same(prog)
+
+
+# --- leaf rules --------------------------------------------------------------------------------
+def test_leaf_inplace_errors():
+    check_error(lambda lib: _x(lib).add_(1))
+    check_error(lambda lib: _x(lib).__iadd__(1))
+    check_error(lambda lib: _x(lib).__setitem__(0, 5.0))
+    check_error(lambda lib: _x(lib)[:2].add_(1))
+    check_error(lambda lib: _x(lib)[1].mul_(2))
+    check_error(lambda lib: _x(lib).view(2, 2).zero_())
+    check_error(lambda lib: _x(lib).t().fill_(1))
+    for index in (0, [0, 1], slice(None), Ellipsis, None, (0, None), slice(1, 3),
+                  slice(None, None, 2)):
+        check_error(lambda lib, index=index: _x(lib).__setitem__(index, 5.0))
+
+
+def test_leaf_inplace_allowed_under_no_grad():
+    def prog(lib):
+        x = _x(lib)
+        with lib.no_grad():
+            x.add_(1)
+            x[0] = 5
+            x[:2].mul_(2)
+        out = [x, x._version, x.requires_grad, x.is_leaf, x.grad_fn]
+        (x * x).sum().backward()
+        return out + [x.grad]
+
+    same(prog)
+
+
+def test_inplace_on_leaf_without_requires_grad_records_nothing_then_something():
+    def prog(lib):
+        c = lib.ones(3)
+        w = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        c.mul_(w)  # c becomes part of the graph
+        out = [c, c.requires_grad, c.is_leaf, type(c.grad_fn).__name__]
+        c.sum().backward()
+        return out + [w.grad]
+
+    same(prog)
+
+
+# --- the version-mismatch error ----------------------------------------------------------------
+def _prefix_and_suffix(prog, op):
+    """dyngrad's message = torch's + a note naming the op that bumped the version."""
+    dg, th = check_error(prog, match="prefix")
+    dg_msg, th_msg = str(dg), str(th)
+    assert th_msg.startswith(VERSION_PREFIX)
+    suffix = dg_msg[len(th_msg):]
+    assert suffix.startswith(f" (dyngrad: the last in-place modification was {op}() at "), suffix
+    assert "test_inplace_views.py" in suffix
+
+
+def test_version_error_non_leaf():
+    def prog(lib):
+        x = lib.ones(3, requires_grad=True)
+        y = x * 2
+        z = y * y
+        y.add_(1)
+        z.sum().backward()
+
+    _prefix_and_suffix(prog, "add_")
+
+
+def test_version_error_counts():
+    def prog(lib):
+        x = lib.ones(3, requires_grad=True)
+        y = x * 2
+        z = y * y
+        y.add_(1)
+        y.mul_(3)
+        z.sum().backward()
+
+    _prefix_and_suffix(prog, "mul_")
+
+
+def test_version_error_leaf_and_constant():
+    def leaf(lib):
+        x = lib.ones(3, requires_grad=True)
+        z = x * x
+        with lib.no_grad():
+            x.add_(1)
+        z.sum().backward()
+
+    _prefix_and_suffix(leaf, "add_")
+
+    def constant(lib):
+        x = lib.ones(3, requires_grad=True)
+        c = lib.ones(3, dtype=lib.float64)
+        z = x * c
+        c[0] = 2
+        c[1] = 3
+        z.sum().backward()
+
+    _prefix_and_suffix(constant, "__setitem__")
+
+
+def test_version_error_saved_output():
+    def prog(lib):
+        x = lib.ones(2, 2, requires_grad=True)
+        y = x.exp()
+        with lib.no_grad():
+            y.mul_(2)
+        y.sum().backward()
+
+    _prefix_and_suffix(prog, "mul_")
+
+    def prog2(lib):
+        x = lib.ones(3, requires_grad=True)
+        y = x.sigmoid()
+        y.add_(1)
+        y.sum().backward()
+
+    _prefix_and_suffix(prog2, "add_")
+
+
+def test_version_error_through_detach():
+    def prog(lib):
+        x = lib.ones(3, requires_grad=True)
+        y = x * 2
+        z = y * y
+        y.detach().zero_()
+        z.sum().backward()
+
+    _prefix_and_suffix(prog, "zero_")
+
+
+def test_version_check_is_lazy():
+    def prog(lib):
+        x = lib.ones(3, requires_grad=True)
+        y = x * 2
+        z = y + 1  # add saves nothing
+        y.mul_(5)
+        z.sum().backward()
+        w = x * 3
+        u = w * w  # saves w, but u's node never runs below
+        w.add_(1)
+        w.sum().backward()
+        a = x * 3
+        b = a * lib.full((3,), 2.0)  # a's value is only needed for the constant's gradient
+        a.add_(1)
+        b.sum().backward()
+        return [x.grad, y, u]
+
+    same(prog)
+
+
+# --- views -------------------------------------------------------------------------------------
+def test_view_metadata():
+    def prog(lib):
+        x = lib.arange(6.0).reshape(2, 3)
+        v, s, t = x[0], x[:, 1:], x.t()
+        c = x.clone()
+        return [v._is_view(), v._base is x, s._base is x, t._base is x, x._is_view(),
+                c._is_view(), x[0][1:]._base is x, x.view(3, 2)._base is x,
+                x.reshape(6)._base is x, x.detach()._is_view(), x._base is None,
+                x.unsqueeze(0)._base is x, x.expand(4, 2, 3)._base is x]
+
+    same(prog)
+
+
+def test_views_share_memory_and_version():
+    def prog(lib):
+        x = lib.zeros(2, 3)
+        v = x[1]
+        t = x.t()
+        v.add_(1)
+        t[0, 0] = 5
+        return [x, v, t, x._version, v._version, t._version]
+
+    same(prog)
+
+
+def test_view_inplace_rebases_base():
+    def prog(lib):
+        x = lib.ones(4, requires_grad=True)
+        y = x * 1
+        view = y[1:3]
+        view *= 3
+        out = [y, view, type(y.grad_fn).__name__, y.grad_fn.name(), type(view.grad_fn).__name__,
+               view._base is y, y._version, view._version]
+        y.sum().backward()
+        return out + [x.grad]
+
+    same(prog)
+    assert prog(dyngrad)[-1].tolist() == [1.0, 3.0, 3.0, 1.0]
+
+
+def test_view_grads_after_base_modified():
+    def prog(lib):
+        x = lib.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+        y = x * 2
+        v = y[:2]
+        y.mul_(2)  # the view now reads through the base's new history
+        out = [type(v.grad_fn).__name__, v]
+        (v * lib.tensor([1.0, 10.0])).sum().backward()
+        return out + [x.grad]
+
+    same(prog)
+
+
+def test_seed_example_setitem_with_graph():
+    def prog(lib):
+        x = lib.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+        m = x * 1
+        n = lib.zeros(2, 2)
+        n[0] = m[0] ** 2
+        n[1, 1] = m[1, 0] * m[1, 1]
+        out = [n, type(n.grad_fn).__name__, n.requires_grad, n.is_leaf]
+        n.sum().backward()
+        return out + [x.grad]
+
+    same(prog)
+
+
+def test_setitem_on_clone():
+    def prog(lib):
+        x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        y = x.clone()
+        y[0] = 5
+        nf = y.grad_fn.next_functions
+        out = [y, y.grad_fn.name(), type(nf[0][0]).__name__, nf[1]]
+        (y * y).sum().backward()
+        return out + [x.grad]
+
+    same(prog)
+
+
+def test_nested_views_inplace():
+    def prog(lib):
+        x = lib.arange(12.0).requires_grad_()
+        y = x.view(3, 4) * 1
+        r = y[1]
+        r[1:3].mul_(lib.tensor([2.0, 3.0]))
+        t = y.t()
+        t[0].add_(10)
+        out = [y, type(y.grad_fn).__name__, type(r.grad_fn).__name__, type(t.grad_fn).__name__]
+        (y * lib.arange(12.0).view(3, 4)).sum().backward()
+        return out + [x.grad]
+
+    same(prog)
+
+
+def test_multi_output_view_error():
+    check_error(lambda lib: (_x(lib) * 1).unbind()[0].mul_(2))
+    check_error(lambda lib: (_x(lib) * 1).split(2)[1].add_(1))
+    check_error(lambda lib: (_x(lib) * 1).chunk(2)[0].zero_())
+    check_error(lambda lib: _x(lib).unbind()[0].mul_(2))
+
+    def without_grad(lib):  # allowed when nothing requires grad
+        parts = lib.ones(4).unbind()
+        parts[0].mul_(2)
+        with lib.no_grad():
+            g = (lib.ones(4, requires_grad=True) * 1).unbind()
+            g[1].add_(1)
+        return [parts[0], g[1]]
+
+    same(without_grad)
+
+
+def test_views_of_multi_output_views():
+    def m(lib):
+        return lib.ones(4, 2, requires_grad=True) * 1
+
+    check_error(lambda lib: m(lib).unbind()[1][0].mul_(2))
+    check_error(lambda lib: m(lib).unbind()[1].view(2).mul_(2))
+    check_error(lambda lib: m(lib).split(2)[1][0].add_(1))
+    check_error(lambda lib: m(lib).unbind()[1].__setitem__(0, 5.0))
+    check_error(lambda lib: m(lib).unbind()[1].__setitem__(slice(None), 5.0))
+
+
+def test_no_grad_view_modified_with_grad_error():
+    def prog(lib):
+        x = _x(lib)
+        y = x * 1
+        with lib.no_grad():
+            v = y[:2]
+        v.mul_(2)
+
+    check_error(prog)
+
+    def setitem(lib):
+        y = _x(lib) * 1
+        with lib.no_grad():
+            v = y[:2]
+        v[:] = 3
+
+    check_error(setitem)
+
+    def view_of_view(lib):
+        y = _x(lib) * 1
+        with lib.no_grad():
+            v = y[:2]
+        v[0].mul_(2)
+
+    # PyTorch names the view ("Output 0 of Select is a view of a view which was created in
+    # no_grad mode ..."); dyngrad gives the plain no_grad-view text, so only the type is compared.
+    check_error(view_of_view, match="type")
+
+    def allowed(lib):
+        x = _x(lib)
+        y = x * 1
+        with lib.no_grad():
+            v = y[:2]
+            v.mul_(2)
+        y.sum().backward()
+        return [y, x.grad, y._version]
+
+    same(allowed)
+
+
+def test_detach_view_inplace_shares_version():
+    def prog(lib):
+        x = lib.ones(3, requires_grad=True)
+        y = x * 2
+        z = y * y
+        y.detach()[0] = 5
+        z.sum().backward()
+
+    check_error(prog, match="prefix")
+
+
+# --- dtype rules of in-place ops ---------------------------------------------------------------
+def test_inplace_dtype_rules():
+    check_error(lambda lib: lib.tensor([1, 2]).__iadd__(1.5))
+    check_error(lambda lib: lib.tensor([1, 2]).mul_(lib.tensor([1.5, 2.0])))
+    check_error(lambda lib: lib.ones(2).add_(lib.ones(2, dtype=lib.complex64)))
+
+    def prog(lib):
+        f = lib.ones(2)
+        f += lib.ones(2, dtype=lib.float64)
+        i = lib.tensor([1, 2])
+        i += 1
+        i.mul_(lib.tensor([2], dtype=lib.int8))
+        b = lib.tensor([True, False])
+        h = lib.ones(2, dtype=lib.float16)
+        h.add_(lib.ones(2, dtype=lib.float64) * 0.1)
+        return [f, i, b, h]
+
+    same(prog)
+
+
+def test_inplace_shape_errors():
+    check_error(lambda lib: lib.ones(3).add_(lib.ones(2, 3)))
+    check_error(lambda lib: lib.ones(3).copy_(lib.ones(2)))
+
+    def broadcast(lib):
+        x = lib.ones(2, 3)
+        x.add_(lib.tensor([1.0, 2.0, 3.0]))
+        x.copy_(lib.tensor([5.0]))
+        return [x]
+
+    same(broadcast)

@@ -1,0 +1,1 @@
+out.backward(gradient=None)

@@ -1,0 +1,1 @@
+out.backward(gradient=torch.Tensor([1.0])

@@ -1,0 +1,64 @@
+"""Smoke test of the OpInfo conformance runner (tests/conformance.py): entries dyngrad implements
+pass, a wrong callable, an exception, a crash and a hang are each reported as what they are."""
+
+import json
+import os
+import time
+
+import dyngrad
+from tests import conformance
+
+WORKING = ["add", "mul", "sub", "div", "neg", "pow"]
+
+
+def test_implemented_entries_pass():
+    results = conformance.run(conformance.autograd_entries(WORKING), samples=4)
+    assert {r.entry.split(".")[0] for r in results} == set(WORKING)
+    failing = [r for r in results if r.status != "pass"]
+    assert not failing, failing
+    assert all(r.samples > 0 for r in results)
+
+
+def _mul():
+    (op,) = conformance.autograd_entries(["mul"])
+    return op
+
+
+def test_wrong_callable_is_a_forward_mismatch():
+    res = conformance.check_entry(_mul(), fn=dyngrad.add)
+    assert (res.status, res.reason) == ("fail", "forward values"), res
+    assert res.samples == 0
+
+
+def test_exception_is_reported_with_its_type():
+    def broken(x, y):
+        raise ValueError("no such luck")
+
+    res = conformance.check_entry(_mul(), fn=broken)
+    assert (res.status, res.reason) == ("fail", "forward ValueError"), res
+    assert res.detail == "ValueError: no such luck"
+
+
+def test_crash_and_hang_cost_one_entry(monkeypatch):
+    def fake_check(op, samples, budget):
+        if op.name == "mul":
+            os._exit(3)
+        time.sleep(60)
+
+    monkeypatch.setattr(conformance, "check_entry", fake_check)
+    ops = conformance.autograd_entries(["mul", "add"])
+    start = time.monotonic()
+    results = {r.entry: r for r in conformance.run(ops, timeout=1.0)}
+    assert time.monotonic() - start < 10
+    assert (results["mul"].reason, results["add"].reason) == ("crash", "timeout")
+    assert results["mul"].detail == "child exited with code 3"
+
+
+def test_cli_only_and_json(tmp_path, capsys):
+    out = tmp_path / "out.json"
+    before = conformance.REPORT.stat().st_mtime if conformance.REPORT.exists() else None
+    assert conformance.main(["--only", "neg", "--json", str(out)]) == 0
+    assert "1 / 1 OpInfo entries pass (100.0%)" in capsys.readouterr().out
+    assert json.loads(out.read_text())[0]["entry"] == "neg"
+    after = conformance.REPORT.stat().st_mtime if conformance.REPORT.exists() else None
+    assert before == after  # a partial run leaves docs/conformance.md alone
