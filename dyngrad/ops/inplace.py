@@ -19,7 +19,7 @@ from dyngrad._backend import xp
 from dyngrad._tensor import Tensor
 from dyngrad._tensor import bump_version as _bump
 from dyngrad.autograd import forward_ad, grad_mode
-from dyngrad.autograd.node import _BACKWARD_SUFFIX, Node, saved_hooks
+from dyngrad.autograd.node import _BACKWARD_SUFFIX, Node, SavedOutput, saved_hooks
 
 _gm = grad_mode.state
 _fw = forward_ad.state
@@ -126,17 +126,14 @@ def apply_inplace(t: Tensor, op, *args, name: str = "", **kwargs) -> Tensor:
     if _fw.active:
         forward_ad.share_tangent(t, old)
     result = op(old, *args, **kwargs)
-    node = result._grad_fn
-    if result._data.dtype is not t._data.dtype:
-        from dyngrad.ops.creation import to_dtype
-
-        result = to_dtype(result, _dtype.FROM_NP[t._data.dtype])
-        node = result._grad_fn
+    node = result._grad_fn  # a wider result is cast by the write; the engine casts its gradient
     if node is not None and node._saved and any(
         type(s) is tuple and s[0] is old for s in node._saved
     ):
         old._data = t._data.copy()  # the formula needs the value from before the write
     write(t, result, name)
+    if node is not None and node._saved:
+        _adopt_saved_output(node, result, t)
     if _fw.active:
         forward_ad.take_tangent(t, result)
     if t._view is None:
@@ -144,6 +141,16 @@ def apply_inplace(t: Tensor, op, *args, name: str = "", **kwargs) -> Tensor:
     else:
         _rebase(t, node)
     return t
+
+
+def _adopt_saved_output(node, result: Tensor, t: Tensor) -> None:
+    """An op that saved its output now saves t, which holds that output: later writes to t must
+    fail its version check, as in PyTorch."""
+    for s in node._saved:
+        if type(s) is SavedOutput and s.data is result._data:
+            s.data = t._data
+            s.version = t._own_version()
+            s.saved_version = s.version[0]
 
 
 def _take_history(t: Tensor, node) -> None:

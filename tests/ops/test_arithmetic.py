@@ -373,8 +373,6 @@ def test_inplace_dtype_rules():
     check_error(lambda t: t.ones(3).add_(t.ones(2, 3)))
 
 
-@pytest.mark.xfail(strict=True, reason="inplace.apply_inplace records the cast back as "
-                   "ToCopyBackward0; torch keeps the op's node (AddBackward0)")
 def test_inplace_with_wider_operand_keeps_op_node():
     check_op(lambda x, y: x.clone().add_(y), array(3).astype(np.float32), array(3),
              dtypes=None)
@@ -426,9 +424,6 @@ def test_version_mismatch_message():
         check_error(fn, match="prefix")
 
 
-@pytest.mark.xfail(strict=True, reason="inplace.apply_inplace: the output an in-place op saves "
-                   "(reciprocal_) does not share the tensor's version counter, so a later "
-                   "in-place change is not detected")
 def test_version_mismatch_after_inplace_op_that_saves_its_output():
     def fn(t):
         x = t.ones(3, requires_grad=True) * 1.5
