@@ -181,6 +181,19 @@ class _DivByScalarBackward(Node):
         return grad / self.other, None
 
 
+class DivBackward1(Node):
+    """div.Scalar: what PyTorch's own C++ kernels (losses, norms) record for `tensor / number`."""
+
+    def backward(self, grad):
+        return grad / self.other
+
+
+def div_scalar(input: Tensor, other) -> Tensor:
+    """input / a Python number, recorded as PyTorch's internal kernels record it."""
+    a, b = binary_operands(input, other, "div", to_float=True)
+    return record(DivBackward1, a / b, (input,), other=b)
+
+
 _DivByScalarBackward.__name__ = _DivByScalarBackward.__qualname__ = "DivBackward0"
 
 

@@ -12,6 +12,7 @@ from dyngrad.autograd.node import Node
 from dyngrad.nn.functional.activation import log_softmax
 from dyngrad.ops import _poly as P
 from dyngrad.ops._core import binary_operands, record
+from dyngrad.ops.arithmetic import div_scalar
 
 __all__ = [
     "mse_loss", "l1_loss", "nll_loss", "cross_entropy", "binary_cross_entropy",
@@ -273,7 +274,7 @@ def _cross_entropy_probs(logp, target, weight, reduction, eps, class_dim):
     if weight is not None:
         terms = terms * _class_weight(weight, logp.ndim, class_dim)
     if reduction == "mean":
-        return -terms.sum() / (logp.numel() // n_classes if logp.ndim > 1 else 1)
+        return div_scalar(-terms.sum(), logp.numel() // n_classes if logp.ndim > 1 else 1)
     return -terms.sum() if reduction == "sum" else -terms.sum(class_dim)
 
 
@@ -290,7 +291,7 @@ def _smoothed(nll, logp, target, weight, ignore_index, reduction, eps, class_dim
             denom = float(keep.sum())
         else:
             denom = float(weight._data[target._data[keep]].sum())
-        ret = smooth.sum() / denom
+        ret = div_scalar(smooth.sum(), denom)
     elif reduction == "sum":
         ret = smooth.sum()
     else:
@@ -306,9 +307,8 @@ class BinaryCrossEntropyBackward0(Node):
         g = _scale(grad, self.reduction, self.n)
         if w is not None:
             g = g * w
-        xd = P.data(x)
-        denom = xp.maximum((1 - xd) * xd, 1e-12)
-        gx = g * (x - t) / P.const(denom, x)
+        denom = (1 - x) * x  # clamped below at 1e-12 as PyTorch does, differentiably
+        gx = g * (x - t) / P.where(P.data(denom) < 1e-12, 1e-12, denom)
         if self._next[1][0] is None:
             return gx, None, None
         gt = g * (P.log(1 - x) - P.log(x))
