@@ -32,4 +32,21 @@ def quiet(fn, *args):
         _errstate_var.reset(token)
 
 
-__all__ = ["xp", "ndarray", "quiet"]
+class quietly:
+    """Context manager form of `quiet`, for a whole backward pass (entered once, not per op)."""
+
+    def __enter__(self):
+        if _errstate_var is None:
+            self._ctx = xp.errstate(all="ignore")
+            self._ctx.__enter__()
+        else:
+            self._token = _errstate_var.set(_IGNORE)
+
+    def __exit__(self, *exc):
+        if _errstate_var is None:
+            self._ctx.__exit__(*exc)
+        else:
+            _errstate_var.reset(self._token)
+
+
+__all__ = ["xp", "ndarray", "quiet", "quietly"]

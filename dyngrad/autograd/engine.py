@@ -16,7 +16,7 @@ from __future__ import annotations
 import gc
 import itertools
 
-from dyngrad._backend import xp
+from dyngrad._backend import quietly, xp
 from dyngrad.autograd import anomaly_mode, grad_mode
 from dyngrad.autograd.node import AccumulateGrad, engine_state
 
@@ -45,6 +45,8 @@ def _fit(g, meta):
             if g._data.dtype != dtype:
                 from dyngrad._dtype import FROM_NP
 
+                if g._data.dtype.kind == "c" and dtype.kind != "c":
+                    g = g.real  # a real input's gradient: the real part, as the array path
                 g = g.to(FROM_NP[dtype])
             return g
         g = xp.asarray(g)
@@ -136,6 +138,9 @@ def run_backward(roots, grads, keep_graph: bool, create_graph: bool, inputs=None
     # find here; pausing it saves its repeated scans of a large graph while we walk it.
     gc_was_enabled = gc.isenabled()
     gc.disable()
+    # Formulas meet 0/0 and overflow where PyTorch returns nan or inf silently.
+    silence = quietly()
+    silence.__enter__()
     try:
         while ready:
             node = ready.pop()
@@ -191,6 +196,7 @@ def run_backward(roots, grads, keep_graph: bool, create_graph: bool, inputs=None
             if became_ready > 1:  # run the latest-created first, as PyTorch's ready queue does
                 ready[-became_ready:] = sorted(ready[-became_ready:], key=_seq_of)
     finally:
+        silence.__exit__(None, None, None)
         if gc_was_enabled:
             gc.enable()
         engine_state.create_graph = prev_create

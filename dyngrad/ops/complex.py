@@ -21,8 +21,6 @@ from dyngrad.ops.arithmetic import _out
 from dyngrad.ops.creation import clone
 from dyngrad.ops.inplace import apply_inplace
 from dyngrad.ops.shape import as_view, select
-from dyngrad.ops import unary  # noqa: F401, I001 - first, so the definitions here replace its older
-#                                conj / real / imag / angle (on Tensor and in dyngrad's namespace)
 
 __all__ = [
     "real", "imag", "conj", "conj_physical", "conj_physical_", "resolve_conj", "resolve_neg",
@@ -200,7 +198,7 @@ def _conj_physical(input, node) -> Tensor:
 
 @method("conj_physical")
 def conj_physical(input, *, out=None) -> Tensor:
-    """The complex conjugate, computed now (no conjugate bit); real tensors come back as they are."""
+    """The complex conjugate, computed now (no conjugate bit); real tensors are returned."""
     check_tensor(input, "conj_physical")
     if input._data.dtype.kind != "c":
         return input if out is None else _finish(clone(input), out, "conj_physical")

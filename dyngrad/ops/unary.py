@@ -29,7 +29,6 @@ from dyngrad.ops._core import (
 )
 from dyngrad.ops.arithmetic import _conj, _inplace, _out, pow
 from dyngrad.ops.inplace import apply_inplace
-from dyngrad.ops.shape import as_view
 
 _LN2, _LN10 = math.log(2.0), math.log(10.0)
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
@@ -69,6 +68,13 @@ def _node(name: str, saved: str | None, formula):
     saved_names = () if saved is None else (saved,)
     return type(name, (Node,), {"_saved_names": saved_names, "backward": backward,
                                 "__module__": __name__})
+
+
+def _acosh_grad(g, x):
+    """1 / sqrt(x^2 - 1); for complex x, 1 / (sqrt(x + 1) sqrt(x - 1)) (PyTorch's branch)."""
+    if P.data(x).dtype.kind == "c":
+        return g * _conj((x + 1) ** -0.5 * (x - 1) ** -0.5)
+    return g * (x * x - 1) ** -0.5
 
 
 # --- floating-point functions ------------------------------------------------------------------
@@ -146,8 +152,7 @@ cosh = _float_fn("cosh", xp.cosh, "CoshBackward0", "self", lambda g, x: g * _con
 tanh = _float_fn("tanh", xp.tanh, "TanhBackward0", "result", lambda g, y: g * _conj(1 - y * y))
 asinh = _float_fn("asinh", xp.arcsinh, "AsinhBackward0", "self",
                   lambda g, x: g * _conj((x * x + 1) ** -0.5))
-acosh = _float_fn("acosh", xp.arccosh, "AcoshBackward0", "self",
-                  lambda g, x: g * _conj((x * x - 1) ** -0.5))
+acosh = _float_fn("acosh", xp.arccosh, "AcoshBackward0", "self", _acosh_grad)
 atanh = _float_fn("atanh", xp.arctanh, "AtanhBackward0", "self",
                   lambda g, x: g / _conj(1 - x * x))
 sigmoid = _float_fn("sigmoid", _sigmoid, "SigmoidBackward0", "result",
@@ -270,7 +275,7 @@ class SgnBackward0(Node):
 def _real_sign(a):
     if a.dtype.kind == "b":
         return a.copy()
-    s = xp.sign(a)
+    s = xp.sign(a, out=xp.empty_like(a))  # an array even for 0-d input
     if a.dtype.kind == "f":
         s[xp.isnan(a)] = 0  # PyTorch's sign(nan) is 0
     return s
@@ -293,30 +298,6 @@ def sgn(input, *, out=None) -> Tensor:
     a = input._data
     data = P.sgn(a) if a.dtype.kind == "c" else _real_sign(a)
     return _finish(record(SgnBackward0, data, (input,), save=(input, OUT)), out, "sgn")
-
-
-def _angle_grad(g, x):
-    """Zero for reals; g * i z / |z|^2 for complex z (0 at z = 0)."""
-    if P.data(x).dtype.kind != "c":
-        return P.zeros_like(g)
-    mag2 = P.abs(x) ** 2
-    zero = P.data(mag2) == 0
-    return P.where(zero, 0.0, g * x / P.where(zero, 1.0, mag2) * 1j)
-
-
-AngleBackward0 = _node("AngleBackward0", "self", _angle_grad)
-
-
-@method("angle")
-def angle(input, *, out=None) -> Tensor:
-    """The argument of each element: pi for negative reals, 0 otherwise (NaN stays NaN)."""
-    check_tensor(input, "angle")
-    a = float_data(input)
-    if a.dtype.kind == "c":
-        data = xp.angle(a)
-    else:
-        data = xp.where(a < 0, a.dtype.type(math.pi), xp.where(xp.isnan(a), a, 0)).astype(a.dtype)
-    return _finish(record(AngleBackward0, data, (input,), save=(input,)), out, "angle")
 
 
 # --- rounding ----------------------------------------------------------------------------------
@@ -573,51 +554,6 @@ signbit = _predicate("signbit", xp.signbit,
                      (NotImplementedError, "signbit is not implemented for complex tensors."))
 
 
-# --- complex parts -----------------------------------------------------------------------------
-ConjBackward0 = _node("ConjBackward0", None, P.conj)
-
-
-@method("conj")
-def conj(input) -> Tensor:
-    """The complex conjugate; a real tensor is returned as it is."""
-    check_tensor(input, "conj")
-    if input._data.dtype.kind != "c":
-        return input
-    return record(ConjBackward0, xp.conj(input._data), (input,))
-
-
-class SelectBackward0(Node):
-    """The real or imaginary part of a complex tensor (PyTorch views it as a real pair and selects
-    one): the gradient goes back to that part."""
-
-    def backward(self, grad):
-        return grad * self.unit
-
-
-def _part(input, which: str) -> Tensor:
-    fn = (lambda a: a.real) if which == "real" else (lambda a: a.imag)
-    out = record(SelectBackward0, fn(input._data), (input,), unit=1 + 0j if which == "real" else 1j)
-    return as_view(out, input, fn)
-
-
-def real(input) -> Tensor:
-    """The real part, a view; a real tensor is returned as it is."""
-    check_tensor(input, "real")
-    return _part(input, "real") if input._data.dtype.kind == "c" else input
-
-
-def imag(input) -> Tensor:
-    """The imaginary part of a complex tensor, a view."""
-    check_tensor(input, "imag")
-    if input._data.dtype.kind != "c":
-        raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
-    return _part(input, "imag")
-
-
-Tensor.real = property(real)
-Tensor.imag = property(imag)
-
-
 # --- methods and in-place forms ----------------------------------------------------------------
 _ALIASES = {"arcsin": asin, "arccos": acos, "arctan": atan, "arcsinh": asinh, "arccosh": acosh,
             "arctanh": atanh}
@@ -660,6 +596,6 @@ __all__ = [
     "atanh", "arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh", "sigmoid", "relu",
     "clamp", "clip", "clamp_min", "clamp_max", "sign", "sgn", "ceil", "floor", "round", "trunc",
     "fix", "frac", "square", "erf", "erfc", "erfinv", "lgamma", "digamma", "polygamma",
-    "deg2rad", "rad2deg", "logit", "sinc", "nan_to_num", "conj", "real", "imag", "angle",
+    "deg2rad", "rad2deg", "logit", "sinc", "nan_to_num",
     "isnan", "isinf", "isfinite", "isposinf", "isneginf", "signbit",
 ] + [n + "_" for n in _TORCH_INPLACE]

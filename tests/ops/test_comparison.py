@@ -230,15 +230,13 @@ def test_where_scalars_and_promotion():
     x, i = array(3), np.array([1, 2, 3])
     check_op(with_lib(lambda lib, c, x: lib.where(c, x, 0.0)), cond, x)
     check_op(with_lib(lambda lib, c, x: lib.where(c, 2, x)), cond, x)
-    check_op(with_lib(lambda lib, c, x: lib.where(c, x, 1j)), cond, x, gradgrad=False)
+    check_op(with_lib(lambda lib, c, x: lib.where(c, x, 1j)), cond, x)
     check_op(with_lib(lambda lib, c: lib.where(c, 1, 0)), cond)
     check_op(with_lib(lambda lib, c: lib.where(c, 1.0, 0)), cond)
     check_op(with_lib(lambda lib, c, i: lib.where(c, i, 1.5)), cond, i)
     check_op(with_lib(lambda lib, c, i, x: lib.where(c, i, x)), cond, i, x)
-    # gradgrad off here and above: the engine cannot yet cast a create_graph gradient to
-    # another dtype
     check_op(with_lib(lambda lib, c, x, y: lib.where(c, x, y)), cond, x,
-             np.array(2.0, np.float64), dtypes=(np.float32,), gradgrad=False)
+             np.array(2.0, np.float64), dtypes=(np.float32,))
     check_op(with_lib(lambda lib, c: lib.where(c)), np.array([[True, False], [False, True]]))
 
 
