@@ -4,9 +4,21 @@ Op code writes `xp.exp(a)`, never `numpy.exp(a)`, so a CuPy device can later swa
 `xp` (CuPy mirrors NumPy's API) without touching any op definition.
 """
 
+import warnings
+
 import numpy as xp
 
 ndarray = xp.ndarray
+
+# PyTorch returns inf and nan without a word. NumPy warns, so the hottest op paths call ufuncs bare
+# and this filter drops the floating-point warnings those calls raise from dyngrad's own modules
+# (free until a warning actually fires); `quiet` covers NumPy functions written in Python.
+warnings.filterwarnings(
+    "ignore",
+    message=r"(overflow|invalid value|divide by zero|underflow) encountered",
+    category=RuntimeWarning,
+    module=r"dyngrad(\.|$)",
+)
 
 try:  # NumPy 2 keeps its error state in a context variable; setting it directly is 5x cheaper
     from numpy._core._ufunc_config import _extobj_contextvar as _errstate_var

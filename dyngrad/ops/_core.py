@@ -28,8 +28,8 @@ OUT = object()  # placeholder in `save=`: the op's own output
 def record(cls, data, inputs: tuple, save: tuple = (), **attrs) -> Tensor:
     """Wrap `data` as the op's output; record a `cls` node if any input requires grad.
 
-    This runs once per op, so it is written for speed: one pass over the inputs builds the edges
-    (`next_functions`) and the (shape, dtype) the engine fits gradients to.
+    This runs once per op, so it is written for speed: no node at all unless an input requires
+    grad, then the edges (`next_functions`) and the (shape, dtype) the engine fits gradients to.
     """
     if type(data) is not ndarray:
         data = xp.asarray(data)
@@ -37,25 +37,35 @@ def record(cls, data, inputs: tuple, save: tuple = (), **attrs) -> Tensor:
         return forward_ad.record(record, cls, data, inputs, save, attrs)
     if not _gm.enabled:
         return _make(data)
-    requires_grad = False
-    edges = []
-    metas = []
     for t in inputs:
-        if isinstance(t, Tensor):
-            if t._requires_grad:
-                requires_grad = True
-            fn = t._grad_fn
-            edges.append((fn, t._output_nr) if fn is not None and t._view is None else t._edge())
-            d = t._data
-            metas.append((d.shape, d.dtype))
-        else:
-            edges.append(_NO_EDGE)
-            metas.append(None)
-    if not requires_grad:
+        if isinstance(t, Tensor) and t._requires_grad:
+            break
+    else:
         return _make(data)
     node = _new(cls)
-    node._next = tuple(edges)
-    node._meta = tuple(metas)
+    if len(inputs) == 1:  # unrolled: comprehensions are function calls in Python 3.11
+        (a,) = inputs
+        node._next = (_edge_of(a),)
+        node._meta = ((a._data.shape, a._data.dtype) if isinstance(a, Tensor) else None,)
+    elif len(inputs) == 2:
+        a, b = inputs
+        node._next = (
+            (a._grad_fn, a._output_nr)
+            if type(a) is Tensor and a._grad_fn is not None and a._view is None
+            else _edge_of(a),
+            (b._grad_fn, b._output_nr)
+            if type(b) is Tensor and b._grad_fn is not None and b._view is None
+            else _edge_of(b),
+        )
+        node._meta = (
+            (a._data.shape, a._data.dtype) if isinstance(a, Tensor) else None,
+            (b._data.shape, b._data.dtype) if isinstance(b, Tensor) else None,
+        )
+    else:
+        node._next = tuple([_edge_of(t) for t in inputs])
+        node._meta = tuple([
+            (t._data.shape, t._data.dtype) if isinstance(t, Tensor) else None for t in inputs
+        ])
     node._seq = next(_seq)
     node._hooks = None
     if attrs:
@@ -81,6 +91,15 @@ def record(cls, data, inputs: tuple, save: tuple = (), **attrs) -> Tensor:
 
 
 _NO_EDGE = (None, 0)
+
+
+def _edge_of(t) -> tuple:
+    if not isinstance(t, Tensor):
+        return _NO_EDGE
+    fn = t._grad_fn
+    if fn is not None and t._view is None:
+        return fn, t._output_nr
+    return t._edge()
 
 
 def record_multi(cls, datas: list, inputs: tuple, save: tuple = (), differentiable=None,
