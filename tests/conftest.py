@@ -1,10 +1,17 @@
 """Shared pytest setup: torch is the oracle; each test starts from the same global state."""
 
-import pytest
-import torch
+import os
 
-import dyngrad
-from tests import harness
+# One BLAS thread: the tests use small matrices, and on a loaded 2-core machine threaded BLAS
+# spends its time waiting (set before NumPy loads its BLAS).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+import dyngrad  # noqa: E402
+from tests import harness  # noqa: E402
 
 torch.set_num_threads(1)  # deterministic summation order, and no thread start-up on tiny tensors
 
