@@ -36,13 +36,16 @@ from dyngrad.ops.creation import (
 )
 from dyngrad.ops._core import can_cast, promote_types, result_type
 from dyngrad.ops.comparison import *  # noqa: F403
+from dyngrad.ops.decompositions import *  # noqa: F403
 from dyngrad.ops.indexing import *  # noqa: F403
+from dyngrad.ops.gather_scatter import *  # noqa: F403
+from dyngrad.ops.repeat import *  # noqa: F403
 from dyngrad.ops.linalg import *  # noqa: F403
 from dyngrad.ops.random import *  # noqa: F403
 from dyngrad.ops.reduction import *  # noqa: F403
 from dyngrad.ops.shape import *  # noqa: F403
 from dyngrad.ops.unary import *  # noqa: F403
-from dyngrad.ops.complex import *  # noqa: F403 - after unary (supersedes its conj, real, ...)
+from dyngrad.ops.complex import *  # noqa: F403
 from dyngrad.autograd import (
     enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
     set_grad_enabled,
@@ -50,7 +53,9 @@ from dyngrad.autograd import (
 from dyngrad import autograd
 
 autograd._import_submodules()  # Function, gradcheck, functional, forward_ad, graph: need Tensor
-from dyngrad import nn, optim
+from dyngrad import fft, linalg, nn, optim, special
+from dyngrad.ops import random  # torch.random: manual_seed, fork_rng, get_rng_state, ...
+from dyngrad.special import i0, mvlgamma  # torch.i0, torch.mvlgamma
 from dyngrad.serialization import load, save
 import dyngrad.utils.data  # noqa: E402 - torch.utils.data
 
