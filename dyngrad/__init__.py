@@ -44,6 +44,7 @@ from dyngrad.ops.linalg import *  # noqa: F403
 from dyngrad.ops.random import *  # noqa: F403
 from dyngrad.ops.reduction import *  # noqa: F403
 from dyngrad.ops.shape import *  # noqa: F403
+from dyngrad.ops.sorting import *  # noqa: F403
 from dyngrad.ops.unary import *  # noqa: F403
 from dyngrad.ops.complex import *  # noqa: F403
 from dyngrad.autograd import (

@@ -167,7 +167,10 @@ def test_complex_gradient_with_only_one_part_required():
 # --- elementwise ops on complex tensors ---------------------------------------------------------
 BINARY = {"mul": lambda a, b: a * b, "div": lambda a, b: a / b, "add": lambda a, b: a + b,
           "sub": lambda a, b: a - b, "pow": lambda a, b: a ** b, "matmul": lambda a, b: a @ b.mT,
-          "rdiv": lambda a, b: (2 - 1j) / a, "scalar": lambda a, b: a * (1 + 2j) - b * 0.5}
+          "rdiv": lambda a, b: (2 - 1j) / a, "scalar": lambda a, b: a * (1 + 2j) - b * 0.5,
+          "pow_scalar": lambda a, b: a ** 0.5 + b ** (1 + 1j) + (1 - 1j) ** a + 2 ** b,
+          "index": lambda a, b: a[1:, ::2] * b[0, :2],
+          "vdot": with_lib(lambda lib, a, b: lib.vdot(a[0], b[1]).unsqueeze(0))}
 
 
 @pytest.mark.parametrize("name", BINARY)
@@ -201,6 +204,8 @@ REDUCTIONS = {
     "sum": lambda t: t.sum(1), "mean": lambda t: t.mean(0), "prod": lambda t: t.prod(1),
     "cumsum": lambda t: t.cumsum(1), "cumprod": lambda t: t.cumprod(0),
     "abs_sq_sum": lambda t: (t.abs() ** 2).sum(), "norm": lambda t: t.norm(dim=1),
+    "var": lambda t: t.var(1), "std": lambda t: t.std(0),
+    "sum_all": lambda t: t.sum().unsqueeze(0),  # (the harness draws no 0-d complex gradients)
 }
 
 
