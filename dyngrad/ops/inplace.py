@@ -126,6 +126,9 @@ def apply_inplace(t: Tensor, op, *args, name: str = "", **kwargs) -> Tensor:
     if _fw.active:
         forward_ad.share_tangent(t, old)
     result = op(old, *args, **kwargs)
+    # From here on `old` is a frozen value with a fixed history: were it still a view, a later
+    # in-place write to the base would re-point its history at the base's new one.
+    old._view = None
     node = result._grad_fn  # a wider result is cast by the write; the engine casts its gradient
     if node is not None and node._saved and any(
         type(s) is tuple and s[0] is old for s in node._saved

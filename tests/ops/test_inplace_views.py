@@ -449,3 +449,17 @@ def test_inplace_shape_errors():
         return [x]
 
     same(broadcast)
+
+
+def _saved_value_then_base_written(x):
+    """An in-place op through a view saves the view's old value; later writes to the base (through
+    another view or directly) must not re-route that saved value's history."""
+    w = x * 2
+    w[:, 0].mul_(x[:, 1])
+    w[:, 1].add_(1)
+    w.add_(0.5)
+    return w ** 2
+
+
+def test_second_order_through_views_written_twice():
+    check_op(_saved_value_then_base_written, array(3, 2), noncontig=False)
