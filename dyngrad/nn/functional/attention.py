@@ -27,15 +27,16 @@ _NEG_INF = float("-inf")
 
 
 # --- scaled dot-product attention ----------------------------------------------------------------
-def _additive_bias(attn_mask, is_causal: bool, L: int, S: int, dtype):
-    """The constant additive mask (0 / -inf) for a boolean mask (True = attend) and is_causal,
-    or None. A float mask stays a tensor (it may need a gradient)."""
-    bias = None
-    if is_causal:
-        bias = xp.where(xp.tril(xp.ones((L, S), bool)), 0.0, _NEG_INF).astype(dtype)
-    if attn_mask is not None and attn_mask.dtype == dyngrad.bool:
-        bias = xp.where(attn_mask._data, 0.0, _NEG_INF).astype(dtype)
-    return bias
+def _mask_bias(attn_mask, dtype):
+    """A constant additive mask (0 / -inf) for a boolean mask (True = attend), the values of a
+    float mask that needs no gradient, or None (a float mask that needs one stays a tensor)."""
+    if attn_mask is None:
+        return None
+    if attn_mask.dtype == dyngrad.bool:
+        return xp.where(attn_mask._data, 0.0, _NEG_INF).astype(dtype)
+    if not attn_mask.requires_grad:
+        return attn_mask._data.astype(dtype, copy=False)
+    return None
 
 
 def _probs(q, k, scale: float, bias, keep):
@@ -117,23 +118,26 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p: f
                                  enable_gqa: bool = False) -> Tensor:
     """softmax(q k^T * scale + mask) v; a boolean mask is True where attention is allowed, a
     float mask is added to the scores."""
-    if is_causal and attn_mask is not None:
-        raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set "
-                           "when is_causal=True")
     L, S = query.shape[-2], key.shape[-2]
     scale = 1 / math.sqrt(query.shape[-1]) if scale is None else scale
     if enable_gqa and query.ndim >= 3:
         key = _repeat_heads(key, query.shape[-3] // key.shape[-3])
         value = _repeat_heads(value, query.shape[-3] // value.shape[-3])
-    bias = _additive_bias(attn_mask, is_causal, L, S, query._data.dtype)
-    float_mask = attn_mask is not None and bias is None
-    if float_mask and not attn_mask.requires_grad:
-        bias, float_mask = attn_mask._data.astype(query._data.dtype, copy=False), False
-    flash = (query.ndim == key.ndim == value.ndim == 4 and dropout_p == 0 and not float_mask)
-    if flash:
+    dtype = query._data.dtype
+    bias = _mask_bias(attn_mask, dtype)
+    grad_mask = attn_mask is not None and bias is None
+    if query.ndim == key.ndim == value.ndim == 4 and dropout_p == 0 and not grad_mask:
+        if is_causal:  # the CPU kernel applies both masks
+            causal = xp.where(xp.tril(xp.ones((L, S), bool)), 0.0, _NEG_INF).astype(dtype)
+            bias = causal if bias is None else bias + causal
         if bias is not None:
             bias = xp.broadcast_to(bias, xp.broadcast_shapes(bias.shape, (L, S)))
         return _flash(query, key, value, bias, scale)
+    if is_causal:
+        if attn_mask is not None:
+            raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be "
+                               "set when is_causal=True")
+        bias = xp.where(xp.tril(xp.ones((L, S), bool)), 0.0, _NEG_INF).astype(dtype)
     return _math(query, key, value, attn_mask, bias, dropout_p, scale)
 
 

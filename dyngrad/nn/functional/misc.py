@@ -14,7 +14,7 @@ from dyngrad._tensor import Tensor
 from dyngrad.autograd.node import Node
 from dyngrad.nn.functional._linear_op import linear_op, separable
 from dyngrad.ops import _poly as P
-from dyngrad.ops._core import OUT, check_tensor, record
+from dyngrad.ops._core import check_tensor, record
 
 __all__ = [
     "linear", "bilinear", "dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout",
@@ -361,16 +361,16 @@ def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
 
 class PdistBackwardBackward0(Node):
     def backward(self, grad):
-        raise RuntimeError("the derivative for '_pdist_backward' is not implemented.")
+        raise NotImplementedError("the derivative for '_pdist_backward' is not implemented.")
 
 
 class PdistBackward0(Node):
     """d dist_ij / d x_i = sign(d) |d|^(p-1) / dist^(p-1) (0 where dist is 0), minus for x_j."""
 
-    _saved_names = ("self", "result")
+    _saved_names = ("self",)
 
     def backward(self, grad):
-        x_t, _ = self.saved_tensors
+        (x_t,) = self.saved_tensors
         x, g, p = P.data(x_t), P.data(grad), self.p
         i, j = xp.triu_indices(x.shape[0], 1)
         diff = x[i] - x[j]
@@ -406,7 +406,7 @@ def pdist(input: Tensor, p: float = 2.0) -> Tensor:
     x = input._data
     i, j = xp.triu_indices(x.shape[0], 1)
     dist = _vector_norm(x[i] - x[j], p)
-    return record(PdistBackward0, dist, (input,), save=(input, OUT), p=p, dist=dist)
+    return record(PdistBackward0, dist, (input,), save=(input,), p=p, dist=dist)
 
 
 def _vector_norm(d, p: float):

@@ -16,12 +16,8 @@ from dyngrad._backend import xp
 from dyngrad._tensor import Tensor
 from dyngrad.autograd.node import Node
 from dyngrad.nn.functional.activation import logsigmoid
-from dyngrad.nn.functional.loss import (
-    _reduce_np,
-    _scale,
-    check_reduction,
-    legacy_reduction,
-)
+from dyngrad.nn.functional.loss import _reduce_np, _scale, check_reduction, legacy_reduction
+from dyngrad.nn.functional.loss import reduce as _apply_reduction
 from dyngrad.nn.functional.misc import pairwise_distance
 from dyngrad.ops import _poly as P
 from dyngrad.ops._core import record
@@ -66,7 +62,7 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None,
         loss = target.exp() * (target - input)
     else:
         loss = dyngrad.xlogy(target, target) - target * input
-    out = globals()["reduce"](loss, red)
+    out = _apply_reduction(loss, red)
     if reduction == "batchmean" and input.dim() != 0:
         out = out / input.shape[0]
     return out
@@ -89,7 +85,7 @@ def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full
         with xp.errstate(divide="ignore", invalid="ignore"):
             stirling = t * xp.log(t) - t + 0.5 * xp.log(2 * math.pi * t)
         loss = loss + Tensor._make(xp.where(t <= 1, 0, stirling).astype(t.dtype))
-    return globals()["reduce"](loss, reduction)
+    return _apply_reduction(loss, reduction)
 
 
 def gaussian_nll_loss(input: Tensor, target: Tensor, var, full: bool = False,
@@ -116,7 +112,7 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var, full: bool = False,
     loss = 0.5 * (var.log() + (input - target) ** 2 / var)
     if full:
         loss = loss + 0.5 * math.log(2 * math.pi)
-    return globals()["reduce"](loss, reduction)
+    return _apply_reduction(loss, reduction)
 
 
 # --- margin and embedding losses -----------------------------------------------------------------
@@ -130,7 +126,7 @@ def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: 
             "margin_ranking_loss : All input tensors should have same dimension but got sizes: "
             f"input1: {input1.size()}, input2: {input2.size()}, target: {target.size()} ")
     loss = (-target * (input1 - input2) + margin).clamp_min(0)
-    return globals()["reduce"](loss, reduction)
+    return _apply_reduction(loss, reduction)
 
 
 def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, size_average=None,
@@ -142,7 +138,7 @@ def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, siz
     margin_clamp = (margin - input).clamp_min(0)
     loss = (dyngrad.where(target != 1, margin_clamp, zeros)
             + dyngrad.where(target != -1, input, zeros))
-    return globals()["reduce"](loss, reduction)
+    return _apply_reduction(loss, reduction)
 
 
 def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0,
@@ -164,7 +160,7 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin
     zeros = dyngrad.zeros_like(cos)
     loss = (dyngrad.where(target == 1, 1 - cos, zeros)
             + dyngrad.where(target == -1, (cos - margin).clamp_min(0), zeros))
-    return globals()["reduce"](loss, reduction)
+    return _apply_reduction(loss, reduction)
 
 
 class SoftMarginLossBackward0(Node):
@@ -180,6 +176,9 @@ def soft_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=No
     """log(1 + exp(-target * input)) (two-class logistic loss)."""
     reduction = legacy_reduction(size_average, reduce, reduction)
     check_reduction(reduction)
+    if target.requires_grad:
+        raise RuntimeError("The function 'soft_margin_loss' is not differentiable with respect "
+                           "to argument 'target'. This input cannot have requires_grad True.")
     x, t = xp.broadcast_arrays(input._data, target._data.astype(input._data.dtype))
     z = -t * x
     loss = xp.maximum(z, 0) + xp.log1p(xp.exp(-xp.abs(z)))
@@ -309,7 +308,7 @@ def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | 
     loss = loss.sum(dim=class_dim) / input.shape[class_dim]
     if reduction not in ("none", "mean", "sum"):
         raise ValueError(reduction + " is not valid")
-    return globals()["reduce"](loss, reduction)
+    return _apply_reduction(loss, reduction)
 
 
 def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, margin: float = 1.0,
@@ -341,7 +340,7 @@ def _triplet(anchor, positive, negative, dist, margin, swap, reduction):
     dist_neg = dist(anchor, negative)
     if swap:
         dist_neg = dyngrad.minimum(dist_neg, dist(positive, negative))
-    return globals()["reduce"](dyngrad.clamp_min(margin + dist_pos - dist_neg, 0), reduction)
+    return _apply_reduction(dyngrad.clamp_min(margin + dist_pos - dist_neg, 0), reduction)
 
 
 def triplet_margin_with_distance_loss(anchor: Tensor, positive: Tensor, negative: Tensor, *,

@@ -10,6 +10,7 @@ import types
 import warnings
 
 import dyngrad
+from dyngrad._backend import xp
 from dyngrad._tensor import Tensor
 from dyngrad.autograd.grad_mode import no_grad
 
@@ -47,8 +48,9 @@ def clip_grads_with_norm_(parameters, max_norm: float, total_norm: Tensor,
     if not grads:
         return
     coef = (float(max_norm) / (total_norm + 1e-6)).clamp(max=1.0)
-    for g in grads:
-        g.mul_(coef)
+    with xp.errstate(invalid="ignore"):  # an infinite gradient times 0 is NaN, silently
+        for g in grads:
+            g.mul_(coef)
 
 
 @no_grad()
