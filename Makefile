@@ -13,8 +13,9 @@ LINT_PATHS := dyngrad tests $(wildcard bench)
 
 .PHONY: demo test lint bench conformance clean-venv
 
+# One BLAS thread: dyngrad's tensors in the demo are small, and threaded BLAS only waits there.
 demo: $(VENV)/.stamp-demo
-	$(PY) -m dyngrad.tour
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(PY) -m dyngrad.tour
 
 test: $(VENV)/.stamp-dev
 	$(VENV)/bin/ruff check $(LINT_PATHS)

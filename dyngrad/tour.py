@@ -126,7 +126,18 @@ def tour_fit() -> None:
         """, {})
 
 
-SECTIONS = [tour_seed, tour_fit]
+def tour_train() -> None:
+    """A real training run: a small CNN on scikit-learn's digits (dyngrad/demo_digits.py)."""
+    print("\n=== 10. Training a CNN on handwritten digits (nn, optim, DataLoader, save/load) ===")
+    print("    source: dyngrad/demo_digits.py")
+    from dyngrad import demo_digits
+
+    result = demo_digits.main()
+    if result["test_accuracy"] < 0.97:
+        raise SystemExit(f"the digits CNN reached only {result['test_accuracy']:.1%}")
+
+
+SECTIONS = [tour_seed, tour_fit, tour_train]
 
 
 def main() -> None:

@@ -1,11 +1,11 @@
 """A character-level Transformer language model, trained on Shakespeare's sonnets with dyngrad.
 
 A plain PyTorch program (`import dyngrad as torch`): token and position embeddings, a stack of
-causal `nn.TransformerEncoderLayer`s, AdamW with a cosine schedule. On two CPU cores the loss falls
-from ~4.0 (uniform over the ~60 characters) to ~1.5 within a few minutes, and the samples go from
-noise to sonnet-shaped lines.
+causal `nn.TransformerEncoderLayer`s, AdamW with a one-cycle schedule, gradient clipping. On two
+CPU cores the loss falls from ~4.3 (about uniform over the 66 characters) to ~2.1 in 2-3 minutes,
+and the samples go from noise to words and sonnet-shaped lines.
 
-    python examples/char_transformer.py              # ~600 steps
+    python examples/char_transformer.py              # 400 steps
     python examples/char_transformer.py --steps 100  # a quick look
 """
 
@@ -34,7 +34,7 @@ class CharTransformer(nn.Module):
         self.positions = nn.Embedding(block_size, d_model)
         layer = nn.TransformerEncoderLayer(d_model, nhead, dim_feedforward=4 * d_model,
                                            dropout=dropout, batch_first=True, norm_first=True)
-        self.encoder = nn.TransformerEncoder(layer, layers)
+        self.encoder = nn.TransformerEncoder(layer, layers, enable_nested_tensor=False)
         self.norm = nn.LayerNorm(d_model)
         self.head = nn.Linear(d_model, vocab)
 
@@ -56,7 +56,7 @@ class CharTransformer(nn.Module):
         return idx
 
 
-def main(steps: int = 600, batch_size: int = 32, block_size: int = 64, lr: float = 3e-3,
+def main(steps: int = 400, batch_size: int = 32, block_size: int = 64, lr: float = 3e-3,
          seed: int = 0, log_every: int = 50, sample_chars: int = 300) -> dict:
     torch.manual_seed(seed)
     with open(TEXT, encoding="utf-8") as f:
@@ -113,7 +113,7 @@ def main(steps: int = 600, batch_size: int = 32, block_size: int = 64, lr: float
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=600)
+    parser.add_argument("--steps", type=int, default=400)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     main(steps=args.steps, seed=args.seed)

@@ -11,8 +11,8 @@ Two variants, as in PyTorch:
   function is rerun (grad on, inputs detached) under hooks that capture what it saves, in the same
   order. The graph is the ordinary one, so `autograd.grad` and `backward(inputs=...)` work.
 
-The random-number state is not restored before recomputing (`preserve_rng_state` is accepted and
-ignored), so a checkpointed function must not draw random numbers.
+With `preserve_rng_state=True` (the default) the recomputation starts from the random-number
+state the forward started from, so dropout and friends draw the same numbers twice.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from dyngrad.autograd import grad_mode
 from dyngrad.autograd.function import Function
 from dyngrad.autograd.graph import saved_tensors_hooks
 from dyngrad.autograd.node import engine_state
+from dyngrad.ops.random import fork_rng, get_rng_state, set_rng_state
 
 __all__ = ["checkpoint", "checkpoint_sequential", "CheckpointError", "CheckpointFunction",
            "check_backward_validity", "detach_variable", "noop_context_fn"]
@@ -74,6 +75,8 @@ class CheckpointFunction(Function):
         check_backward_validity(args)
         ctx.run_function = run_function
         ctx.preserve_rng_state = preserve_rng_state
+        if preserve_rng_state:
+            ctx.fwd_cpu_state = get_rng_state()
         ctx.inputs = []
         ctx.tensor_indices = []
         tensor_inputs = []
@@ -102,9 +105,12 @@ class CheckpointFunction(Function):
         inputs = list(ctx.inputs)
         for i, t in zip(ctx.tensor_indices, ctx.saved_tensors, strict=True):
             inputs[i] = t
-        detached_inputs = detach_variable(tuple(inputs))
-        with grad_mode.enable_grad():
-            outputs = ctx.run_function(*detached_inputs)
+        with fork_rng(enabled=ctx.preserve_rng_state):
+            if ctx.preserve_rng_state:
+                set_rng_state(ctx.fwd_cpu_state)
+            detached_inputs = detach_variable(tuple(inputs))
+            with grad_mode.enable_grad():
+                outputs = ctx.run_function(*detached_inputs)
         if isinstance(outputs, Tensor):
             outputs = (outputs,)
         outputs_with_grad, args_with_grad = [], []
@@ -129,7 +135,8 @@ class _Frame:
     """One non-reentrant checkpoint call: counts what the forward saves and recomputes it."""
 
     def __init__(self, function, args: tuple, kwargs: dict, recompute_context,
-                 determinism_check: str):
+                 determinism_check: str, preserve_rng_state: bool):
+        self.rng_state = get_rng_state() if preserve_rng_state else None
         self.function = function
         self.args = args
         self.kwargs = kwargs
@@ -154,8 +161,11 @@ class _Frame:
         def capture(tensor):
             saved.append(tensor)
 
-        with saved_tensors_hooks(capture, _unused), grad_mode.enable_grad(), \
+        with fork_rng(enabled=self.rng_state is not None), \
+                saved_tensors_hooks(capture, _unused), grad_mode.enable_grad(), \
                 self.recompute_context:
+            if self.rng_state is not None:
+                set_rng_state(self.rng_state)
             self.function(*detach_variable(self.args), **self.kwargs)
         if self.determinism_check != "none" and len(saved) != self.n_saved:
             raise CheckpointError(
@@ -195,7 +205,7 @@ def checkpoint(function, *args, use_reentrant=None, context_fn=noop_context_fn,
             )
         return CheckpointFunction.apply(function, preserve, *args)
     forward_context, recompute_context = context_fn()
-    frame = _Frame(function, args, kwargs, recompute_context, determinism_check)
+    frame = _Frame(function, args, kwargs, recompute_context, determinism_check, preserve)
     with saved_tensors_hooks(frame.pack, frame.unpack), forward_context:
         return function(*args, **kwargs)
 

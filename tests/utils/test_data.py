@@ -122,19 +122,21 @@ def test_shuffle_is_a_permutation_and_deterministic():
         return [[int(v) for (b,) in loader for v in b.tolist()] for _ in range(3)]
 
     def seeded():
-        gen = (dyngrad.Generator().manual_seed(7) if hasattr(dyngrad, "Generator")
-               else np.random.default_rng(7))
+        gen = dyngrad.Generator().manual_seed(7)
         return ddata.DataLoader(dataset, batch_size=6, shuffle=True, generator=gen)
 
     first, again = epochs(seeded()), epochs(seeded())
     assert first == again
+    dyngrad.manual_seed(1)
+    unseeded = epochs(ddata.DataLoader(dataset, batch_size=6, shuffle=True))
+    dyngrad.manual_seed(1)
+    assert epochs(ddata.DataLoader(dataset, batch_size=6, shuffle=True)) == unseeded
     assert all(sorted(e) == list(range(20)) for e in first)
     assert first[0] != first[1] and first[0] != list(range(20))
 
 
 def test_samplers():
-    gen = (dyngrad.Generator().manual_seed(3) if hasattr(dyngrad, "Generator")
-           else np.random.default_rng(3))
+    gen = dyngrad.Generator().manual_seed(3)
     source = list(range(10))
     with_replacement = list(ddata.RandomSampler(source, replacement=True, num_samples=40,
                                                 generator=gen))
@@ -189,6 +191,10 @@ def test_random_split():
     parts = ddata.random_split(ds, [0.5, 0.3, 0.2])
     assert [len(p) for p in parts] == [5, 3, 2]
     assert sorted(i for p in parts for i in p.indices) == list(range(10))
+    split = [p.indices for p in ddata.random_split(ds, [4, 6],
+                                                   generator=dyngrad.Generator().manual_seed(5))]
+    assert split == [p.indices for p in ddata.random_split(
+        ds, [4, 6], generator=dyngrad.Generator().manual_seed(5))]
     parts = ddata.random_split(ds, [0.34, 0.33, 0.33])
     assert [len(p) for p in parts] == [4, 3, 3]  # remainder dealt round-robin, as in torch
     with pytest.raises(ValueError, match="Sum of input lengths does not equal"):

@@ -1,16 +1,12 @@
 """Samplers: the order in which a DataLoader visits a dataset's indices, and their batching.
 
-Random draws go through dyngrad's torch-style generator API (`dyngrad.Generator`,
-`dyngrad.randperm`, ...) and consume it exactly as PyTorch's samplers consume theirs. Until
-`dyngrad.ops.random` provides that API, the draws fall back to NumPy (`np.random`, or a
-`numpy.random.Generator` passed as `generator`).
+Random draws use dyngrad's generators and consume them exactly as PyTorch's samplers consume
+theirs (the values differ from PyTorch's, since the generators do).
 """
 
 from __future__ import annotations
 
 import itertools
-
-import numpy as np
 
 import dyngrad
 
@@ -18,50 +14,19 @@ __all__ = ["Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler
            "WeightedRandomSampler", "BatchSampler"]
 
 
-# --- random draws ------------------------------------------------------------------------------
-def _has_torch_rng() -> bool:
-    return hasattr(dyngrad, "Generator") and hasattr(dyngrad, "randperm")
-
-
-def _np_rng(generator) -> np.random.Generator:
-    """The NumPy fallback: the given generator, or one seeded from NumPy's global state."""
-    return generator if generator is not None else np.random.default_rng(np.random.randint(2**31))
-
-
 def new_seed(generator=None) -> int:
-    """A random 63-bit seed drawn from `generator` (or the global generator)."""
-    if _has_torch_rng():
-        return int(dyngrad.empty((), dtype=dyngrad.int64).random_(generator=generator).item())
-    return int(_np_rng(generator).integers(0, 2**63))
+    """A random 64-bit seed drawn from `generator` (or the global generator)."""
+    return int(dyngrad.empty((), dtype=dyngrad.int64).random_(generator=generator).item())
 
 
 def randperm(n: int, generator=None) -> list[int]:
     """A random permutation of range(n) as a list."""
-    if _has_torch_rng():
-        return dyngrad.randperm(n, generator=generator).tolist()
-    return _np_rng(generator).permutation(n).tolist()
-
-
-def _seeded(seed: int):
-    """A fresh generator seeded with `seed`."""
-    if _has_torch_rng():
-        return dyngrad.Generator().manual_seed(seed)
-    return np.random.default_rng(seed)
+    return dyngrad.randperm(n, generator=generator).tolist()
 
 
 def _randint(high: int, size: int, generator) -> list[int]:
-    if _has_torch_rng():
-        return dyngrad.randint(high=high, size=(size,), dtype=dyngrad.int64,
-                               generator=generator).tolist()
-    return _np_rng(generator).integers(0, high, size).tolist()
-
-
-def _multinomial(weights: np.ndarray, n: int, replacement: bool, generator) -> list[int]:
-    if hasattr(dyngrad, "multinomial"):
-        return dyngrad.multinomial(dyngrad.from_numpy(weights), n, replacement,
-                                   generator=generator).tolist()
-    return _np_rng(generator).choice(len(weights), n, replace=replacement,
-                                     p=weights / weights.sum()).tolist()
+    return dyngrad.randint(high=high, size=(size,), dtype=dyngrad.int64,
+                           generator=generator).tolist()
 
 
 # --- samplers ----------------------------------------------------------------------------------
@@ -117,7 +82,9 @@ class RandomSampler(Sampler):
 
     def __iter__(self):
         n = len(self.data_source)
-        generator = self.generator if self.generator is not None else _seeded(new_seed())
+        generator = self.generator
+        if generator is None:
+            generator = dyngrad.Generator().manual_seed(new_seed())
         if self.replacement:
             for _ in range(self.num_samples // 32):
                 yield from _randint(n, 32, generator)
@@ -171,8 +138,8 @@ class WeightedRandomSampler(Sampler):
         self.generator = generator
 
     def __iter__(self):
-        yield from _multinomial(self.weights._data, self.num_samples, self.replacement,
-                                self.generator)
+        yield from dyngrad.multinomial(self.weights, self.num_samples, self.replacement,
+                                       generator=self.generator).tolist()
 
     def __len__(self) -> int:
         return self.num_samples
