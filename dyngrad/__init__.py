@@ -58,6 +58,7 @@ from dyngrad import fft, linalg, nn, optim, special
 from dyngrad.ops import random  # torch.random: manual_seed, fork_rng, get_rng_state, ...
 from dyngrad.special import i0, mvlgamma  # torch.i0, torch.mvlgamma
 from dyngrad.serialization import load, save
+from dyngrad import func  # torch.func: vmap, grad, jacrev, ...
 import dyngrad.utils.data  # noqa: E402 - torch.utils.data
 
 half, float, double = float16, float32, float64  # noqa: A001 - torch's aliases

@@ -24,8 +24,12 @@ from dyngrad.autograd.node import Node, SavedOutput
 from dyngrad.ops import _poly as P
 from dyngrad.ops._core import OUT, check_tensor, method, needs_grad, record, record_multi
 from dyngrad.ops.arithmetic import _conj
-from dyngrad.ops.linalg import _broadcast_batch
-from dyngrad.ops.reduction import _return_type
+from dyngrad.ops.comparison import where
+from dyngrad.ops.creation import clone
+from dyngrad.ops.linalg import _broadcast_batch, mm, vdot
+from dyngrad.ops.linalg import cross as _cross
+from dyngrad.ops.reduction import _return_type, _vector_norm
+from dyngrad.ops.shape import cat
 
 __all__ = [
     "det", "logdet", "slogdet", "inverse", "cholesky_solve", "cholesky_inverse", "matrix_exp",
@@ -111,13 +115,13 @@ def _raise_info(info, api: str, message: str, error=_LinAlgError) -> None:
 
 
 # --- NumPy kernels -----------------------------------------------------------------------------
-def _fmat(a):
-    """`a` laid out column-major per matrix, as PyTorch's LAPACK-backed outputs are."""
-    return xp.swapaxes(xp.ascontiguousarray(xp.swapaxes(a, -1, -2)), -1, -2)
-
-
 def _swap(a):
     return xp.swapaxes(a, -1, -2)
+
+
+def _fmat(a):
+    """`a` laid out column-major per matrix, as PyTorch's LAPACK-backed outputs are."""
+    return _swap(xp.ascontiguousarray(_swap(a)))
 
 
 def _np_mH(a):
@@ -214,16 +218,15 @@ def _np_inv(a):
 
 
 def _np_solve(a, b, left: bool = True):
-    """Solve a x = b (x a = b when not `left`) for matrices b; singular: inf/nan and info."""
+    """Solve a x = b (x a = b when not `left`) for matrices b; singular: inf/nan and info (of
+    a's own batch, as PyTorch factors A before broadcasting)."""
     if not left:
         x, info = _np_solve(_swap(a), _swap(b))
         return _swap(x), info
-    batch = xp.broadcast_shapes(a.shape[:-2], b.shape[:-2])
     try:
-        x = xp.linalg.solve(a, b)
-        return x, xp.zeros(batch, xp.int32)
+        return xp.linalg.solve(a, b), xp.zeros(a.shape[:-2], xp.int32)
     except xp.linalg.LinAlgError:
-        lu, piv, info = _np_lu(xp.broadcast_to(a, batch + a.shape[-2:]))
+        lu, piv, info = _np_lu(a)
         return _np_lu_solve(lu, piv, b), info
 
 
@@ -372,25 +375,27 @@ def _lu_solve(LU, piv, B, left: bool, adjoint: bool):
     return _np_lu_solve(LU, piv, B, left, adjoint)
 
 
-def _defined(g) -> bool:
-    """Whether an output's gradient carries anything: the engine passes zeros for outputs no
-    gradient reached, where PyTorch's formulas test for an undefined gradient."""
-    if g is None:
-        return False
-    if isinstance(g, Tensor):
-        return g._requires_grad or bool(g._data.any())
-    return bool(g.any())
-
-
 def _needs(node) -> tuple:
     return tuple(n is not None for n, _ in node._next)
 
 
 def _save(outs, *values) -> None:
-    """Save values on the node of a multi-output op (outputs via SavedOutput)."""
+    """Save values (outputs as SavedOutput) on the node of a multi-output op; its outputs that no
+    gradient reaches get None, not zeros, as PyTorch's formulas see them (undefined)."""
     node = next((o._grad_fn for o in outs if o._grad_fn is not None), None)
     if node is not None:
+        node._out_meta = [None] * len(outs)
         node.save(*values)
+
+
+def _with_info(cls, data, info, inputs: tuple, save: tuple, ex: bool, **attrs) -> tuple:
+    """(result, info) of an op that reports LAPACK's info: two outputs of one node for the `_ex`
+    variants, else the result alone (a one-output node, which forward-mode AD also handles)."""
+    if ex:
+        outs = record_multi(cls, [data, info], inputs, differentiable=(True, False), **attrs)
+        _save(outs, *(SavedOutput(outs[0]) if v is OUT else v for v in save))
+        return outs
+    return record(cls, data, inputs, save=save, **attrs), _make(info)
 
 
 def _quiet(backward):
@@ -414,15 +419,12 @@ class LinalgInvExBackward0(Node):
         return -(h @ (grad @ h))
 
 
-def _inv_ex(A, fname: str):
+def _inv_ex(A, fname: str, ex: bool = True):
     check_tensor(A, fname, "A")
     _check_square(A, "linalg.inv")
     _check_float(A, "linalg.inv")
     data, info = _np_inv(A._data)
-    outs = record_multi(LinalgInvExBackward0, [_fmat(data), info], (A,),
-                        differentiable=(True, False))
-    _save(outs, SavedOutput(outs[0]))
-    return outs
+    return _with_info(LinalgInvExBackward0, _fmat(data), info, (A,), (OUT,), ex)
 
 
 def inv_ex(A, *, check_errors=False):
@@ -435,7 +437,7 @@ def inv_ex(A, *, check_errors=False):
 
 def inv(A):
     """The inverse of square matrices; LinAlgError when one is singular."""
-    outs = _inv_ex(A, "linalg_inv")
+    outs = _inv_ex(A, "linalg_inv", False)
     _raise_info(outs[1]._data, "linalg.inv", _INV)
     return outs[0]
 
@@ -455,7 +457,7 @@ class LinalgDetBackward0(Node):
         A, det = self.saved_tensors
         a = P.data(A)
         if a.size == 0:
-            return None
+            return P.zeros_like(A)
         d = P.unsqueeze(P.unsqueeze(grad * _conj(det), -1), -1)
         if not isinstance(A, Tensor):  # PyTorch's first-order path: exact zeros when det == 0
             return xp.where(d == 0, 0, d * _np_mH(_np_inv(a)[0]))
@@ -497,12 +499,14 @@ class LinalgSlogdetBackward0(Node):
     @_quiet
     def backward(self, grad_sign, grad_logabsdet):
         A, sign = self.saved_tensors
-        if P.data(A).dtype.kind != "c":
-            if not _defined(grad_logabsdet):
+        if P.data(A).dtype.kind != "c" or grad_sign is None:
+            if grad_logabsdet is None:
                 return None
             g = grad_logabsdet
         else:
-            g = grad_logabsdet - 1j * _imag(_conj(grad_sign) * sign)
+            g = -1j * _imag(_conj(grad_sign) * sign)
+            if grad_logabsdet is not None:
+                g = grad_logabsdet + g
         return P.unsqueeze(P.unsqueeze(g, -1), -1) * _mH(_inv(A))
 
 
@@ -536,8 +540,6 @@ def logdet(input):
     sign, logabs = _slogdet(input, "logdet")
     if input.is_complex():
         return sign.log() + logabs
-    from dyngrad.ops.comparison import where
-
     return where(sign == -1.0, math.nan, logabs)
 
 
@@ -562,7 +564,7 @@ class LinalgSolveExBackward0(Node):
         return gA, (gB if need_b else None)
 
 
-def _solve_ex(A, B, left: bool, fname: str):
+def _solve_ex(A, B, left: bool, fname: str, ex: bool = True):
     check_tensor(A, fname)
     check_tensor(B, fname, "B", 2)
     _check_float(A, "linalg.solve")
@@ -585,10 +587,8 @@ def _solve_ex(A, B, left: bool, fname: str):
     _broadcast_batch(bm.shape[:-2], a.shape[:-2])
     x, info = _np_solve(a, bm, left)
     x = x[..., 0] if vector else _fmat(x) if left else xp.ascontiguousarray(x)
-    outs = record_multi(LinalgSolveExBackward0, [x, info], (A, B), differentiable=(True, False),
-                        vector=vector, left=left)
-    _save(outs, A, SavedOutput(outs[0]))
-    return outs
+    return _with_info(LinalgSolveExBackward0, x, info, (A, B), (A, OUT), ex, vector=vector,
+                      left=left)
 
 
 def solve_ex(A, B, *, left=True, check_errors=False):
@@ -601,7 +601,7 @@ def solve_ex(A, B, *, left=True, check_errors=False):
 
 def solve(A, B, *, left=True):
     """X with A X = B (X A = B when not `left`); B may be a vector (or a batch of them)."""
-    outs = _solve_ex(A, B, left, "linalg_solve")
+    outs = _solve_ex(A, B, left, "linalg_solve", False)
     _raise_info(outs[1]._data, "torch.linalg.solve", _SOLVE)
     return outs[0]
 
@@ -683,8 +683,8 @@ def _cholesky_info(a):
     return info.reshape(a.shape[:-2])
 
 
-def _cholesky_ex(A, upper: bool, fname: str):
-    check_tensor(A, fname)
+def _cholesky_ex(A, upper: bool, fname: str, ex: bool = True):
+    check_tensor(A, fname, "A")
     _check_square(A, "linalg.cholesky")
     _check_float(A, "linalg.cholesky")
     a = _np_mH(A._data) if upper else A._data  # LAPACK reads the lower (upper) triangle
@@ -696,10 +696,8 @@ def _cholesky_ex(A, upper: bool, fname: str):
         low = xp.where(ok, xp.linalg.cholesky(xp.where(ok, a, xp.eye(a.shape[-1], dtype=a.dtype))),
                        xp.tril(a))
     data = _np_mH(low) if upper else low
-    outs = record_multi(LinalgCholeskyExBackward0, [_fmat(data), info], (A,),
-                        differentiable=(True, False), upper=upper)
-    _save(outs, SavedOutput(outs[0]))
-    return outs
+    return _with_info(LinalgCholeskyExBackward0, _fmat(data), info, (A,), (OUT,), ex,
+                      upper=upper)
 
 
 def cholesky_ex(A, *, upper=False, check_errors=False):
@@ -713,7 +711,7 @@ def cholesky_ex(A, *, upper=False, check_errors=False):
 def cholesky(A, *, upper=False):
     """L lower triangular with A = L L^H (U = L^H with `upper`) for Hermitian positive-definite
     A; LinAlgError otherwise."""
-    outs = _cholesky_ex(A, upper, "linalg_cholesky")
+    outs = _cholesky_ex(A, upper, "linalg_cholesky", False)
     _raise_info(outs[1]._data, "linalg.cholesky", _CHOL)
     return outs[0]
 
@@ -808,7 +806,7 @@ class LinalgQrBackward0(Node):
         if mode == "complete" and m > n:
             raise RuntimeError("The QR decomposition is not differentiable when mode='complete' "
                                "and nrows > ncols.")
-        has_q, has_r = _defined(gQ), _defined(gR)
+        has_q, has_r = gQ is not None, gR is not None
         if not has_q and not has_r:
             return None
         if has_q:
@@ -857,14 +855,16 @@ class LinalgSvdBackward0(Node):
         U, S, Vh = self.saved_tensors
         k = P.data(S).shape[-1]
         if self.full_matrices:
-            U, Vh, gU, gVh = U[..., :, :k], Vh[..., :k, :], gU[..., :, :k], gVh[..., :k, :]
+            U, Vh = U[..., :, :k], Vh[..., :k, :]
+            gU = None if gU is None else gU[..., :, :k]
+            gVh = None if gVh is None else gVh[..., :k, :]
         return _svd_grad(gU, gS, gVh, U, S, Vh)
 
 
 def _svd_grad(gU, gS, gVh, U, S, Vh):
     """PyTorch's svd_backward (distinct singular values; full rank when A is complex or not
     square)."""
-    has_u, has_s, has_v = _defined(gU), _defined(gS), _defined(gVh)
+    has_u, has_s, has_v = gU is not None, gS is not None, gVh is not None
     if not (has_u or has_s or has_v):
         return None
     m, n = P.data(U).shape[-2], P.data(Vh).shape[-1]
@@ -954,7 +954,7 @@ def _check_ill_defined(VhgV, name: str) -> None:
 
 def _eig_grad(gL, gV, L, V, hermitian: bool):
     """PyTorch's linalg_eig_backward: gA = V^-H (diag(gL) + proj(V^H gV) / conj(E)) V^H."""
-    has_l, has_v = _defined(gL), _defined(gV)
+    has_l, has_v = gL is not None, gV is not None
     if not has_l and not has_v:
         return None
     if not has_v:
@@ -1125,7 +1125,7 @@ class LinalgLstsqBackward0(Node):
     def backward(self, gX, gL, _rank=None, _sv=None):
         A, B, X = self.saved_tensors
         need_a, need_b = _needs(self)
-        has_x, has_l = _defined(gX), P.data(gL).size > 0 and _defined(gL)
+        has_x, has_l = gX is not None, gL is not None and P.data(gL).size > 0
         if not has_x and not has_l:
             return None, None
         if self.vector:
@@ -1214,7 +1214,6 @@ class LinalgMatrixExpBackward0(Node):
         n = P.data(A).shape[-1]
         Ah = _mH(A)
         zeros = P.zeros_like_shape(Ah, P.data(Ah).shape)
-        _, (Ah, grad, zeros) = _lift(Ah, grad, zeros)
         block = P.cat([P.cat([Ah, grad], -1), P.cat([zeros, Ah], -1)], -2)
         return _expm(block)[..., :n, n:]
 
@@ -1235,13 +1234,9 @@ def matrix_power(A, n):
     _check_square(A, "linalg.matrix_power")
     n = operator.index(n)
     if n == 0:
-        from dyngrad.ops.creation import clone
-
         eye = _make(xp.eye(A._data.shape[-1], dtype=A._data.dtype))
         return clone(A).copy_(eye.expand(A.shape))
     if n == 1:
-        from dyngrad.ops.creation import clone
-
         return clone(A)
     if n == -1:
         return inv(A)
@@ -1294,7 +1289,7 @@ class LinalgHouseholderProductBackward0(Node):
             Gb = grad @ b
             gt.append(-(_mH(a) @ Gb)[..., 0, :])
             gv.append(-_conj(t) * (_mH(prefix) @ Gb) - t * (suffix[i] @ (_mH(grad) @ a)))
-            prefix = prefix - t * ((prefix @ v) @ _mH(v))
+            prefix = prefix - t * (a @ _mH(v))
         if not k:
             return P.zeros_like(grad), None
         if n > k:
@@ -1354,7 +1349,7 @@ def _unpack(LU, piv):
 
 def _lu_grad(gL, gU, Pm, L, U):
     """PyTorch's linalg_lu_backward (pivoted)."""
-    has_l, has_u = _defined(gL), _defined(gU)
+    has_l, has_u = gL is not None, gU is not None
     if not has_l and not has_u:
         return None
     m, n = P.data(L).shape[-2], P.data(U).shape[-1]
@@ -1515,8 +1510,6 @@ def lu_solve(LU, pivots, B, *, left=True, adjoint=False):
 # --- norms -------------------------------------------------------------------------------------
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     """The `ord`-norm of x's entries over `dim` (all of them by default), as one vector."""
-    from dyngrad.ops.reduction import _vector_norm
-
     check_tensor(x, "linalg_vector_norm", "self")
     if isinstance(ord, str) or not isinstance(ord, int | float):
         raise TypeError("linalg_vector_norm(): argument 'ord' (position 2) must be Number, not "
@@ -1632,8 +1625,6 @@ def cond(A, p=None):
         return s.sum(-1) * s.reciprocal().sum(-1)
     inverse, info = inv_ex(A)
     failed = _make((info._data > 0)[..., None, None])
-    from dyngrad.ops.comparison import where
-
     inverse.copy_(where(failed, math.inf, inverse))  # in place, as PyTorch's masked_fill_
     result = matrix_norm(A, p) * matrix_norm(inverse, p)
     return result.nan_to_num_(math.inf, math.inf, -math.inf)
@@ -1705,8 +1696,6 @@ def multi_dot(tensors):
                 f"multi_dot(): tensors {i - 1} and {i} with shapes {list(tensors[i - 1].shape)} "
                 f"and {list(tensors[i].shape)} cannot be multiplied"
             )
-    from dyngrad.ops.linalg import mm
-
     if n == 2:
         return mm(mats[0], mats[1]).view(shape)
     if n == 3:
@@ -1737,8 +1726,6 @@ def _chain_order(mats) -> list:
 
 
 def _chain(mats, split, i: int, j: int):
-    from dyngrad.ops.linalg import mm
-
     if i == j:
         return mats[i]
     k = split[i][j]
@@ -1756,8 +1743,6 @@ def vecdot(x, y, *, dim=-1):
             f"{_short(x._data)} and y of type {_short(y._data)} instead"
         )
     if x.dim() == 1 and y.dim() == 1:
-        from dyngrad.ops.linalg import vdot
-
         return vdot(x, y)
     return (x.conj() * y).sum(dim)
 
@@ -1803,8 +1788,6 @@ def vander(x, *, N=None):
     n = x_.shape[-1] if N is None else N
     if n <= 1:
         raise RuntimeError("N must be greater than 1.")
-    from dyngrad.ops.shape import cat
-
     powers = x_.unsqueeze(-1).expand(tuple(x_.shape) + (n - 1,)).cumprod(-1)
     ones = _make(xp.ones(tuple(x_.shape) + (1,), powers._data.dtype))
     return cat([ones, powers], -1)
@@ -1818,6 +1801,4 @@ def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
 
 def cross(input, other, *, dim=-1):
     """The cross product of 3-vectors along `dim`."""
-    from dyngrad.ops.linalg import cross as cross_
-
-    return cross_(input, other, dim=dim)
+    return _cross(input, other, dim=dim)
