@@ -289,10 +289,25 @@ class ToCopyBackward0(Node):
         return grad  # the engine casts back to the input's dtype
 
 
-def to_dtype(input: Tensor, dtype: _dtype.dtype, copy: bool = False) -> Tensor:
-    if input._data.dtype == dtype.np and not copy:
+_CHANNELS_LAST = "torch.channels_last"
+
+
+def _is_channels_last(a) -> bool:
+    return a.ndim == 4 and a.transpose(0, 2, 3, 1).flags.c_contiguous
+
+
+def to_dtype(input: Tensor, dtype: _dtype.dtype, copy: bool = False,
+             memory_format=None) -> Tensor:
+    """input as `dtype`: itself when nothing changes, else a copy recorded as ToCopyBackward0.
+    `channels_last` on a 4-D tensor lays the copy out NHWC, as PyTorch does."""
+    a = input._data
+    relayout = memory_format == _CHANNELS_LAST and a.ndim == 4 and not _is_channels_last(a)
+    if a.dtype == dtype.np and not copy and not relayout:
         return input
-    data = input._data.astype(dtype.np)
+    if relayout:
+        data = xp.ascontiguousarray(a.transpose(0, 2, 3, 1), dtype.np).transpose(0, 3, 1, 2)
+    else:
+        data = a.astype(dtype.np)
     if dtype.category < 2:
         return _make(data)
     return record(ToCopyBackward0, data, (input,))
@@ -300,25 +315,38 @@ def to_dtype(input: Tensor, dtype: _dtype.dtype, copy: bool = False) -> Tensor:
 
 @method("to")
 def to(self, *args, **kwargs) -> Tensor:
-    """Cast to a dtype (`to(torch.float64)`, `to(other)`, `to('cpu', torch.float64)`)."""
+    """Cast: `to(dtype, non_blocking, copy)`, `to(device, dtype, non_blocking, copy)` or
+    `to(other, non_blocking, copy)`, each with `memory_format=`."""
     dtype = kwargs.pop("dtype", None)
     copy = kwargs.pop("copy", False)
+    memory_format = kwargs.pop("memory_format", None)
+    kwargs.pop("non_blocking", None)
     check_device(kwargs.pop("device", None))
-    for a in args:
-        if isinstance(a, _dtype.dtype):
-            dtype = a
-        elif isinstance(a, Tensor):
-            dtype = a.dtype
-        else:
-            check_device(a)
-    if dtype is None:
-        return self.clone() if copy else self
-    return to_dtype(self, _dtype.as_dtype(dtype), copy)
+    if kwargs:
+        raise TypeError(f"to() received an invalid keyword argument '{next(iter(kwargs))}'")
+    args = list(args)
+    if args and isinstance(args[0], Tensor):
+        dtype = args.pop(0).dtype
+        rest = ("non_blocking", "copy")
+    elif args and isinstance(args[0], _dtype.dtype):
+        dtype = args.pop(0)
+        rest = ("non_blocking", "copy")
+    else:
+        if args:
+            check_device(args.pop(0))
+        rest = ("dtype", "non_blocking", "copy")
+    for name, value in zip(rest, args, strict=False):
+        if name == "dtype":
+            dtype = value
+        elif name == "copy":
+            copy = value
+    d = self.dtype if dtype is None else _dtype.as_dtype(dtype)
+    return to_dtype(self, d, copy, memory_format)
 
 
 def _cast_method(d: _dtype.dtype):
     def cast(self, memory_format=None) -> Tensor:
-        return to_dtype(self, d)
+        return to_dtype(self, d, memory_format=memory_format)
 
     return cast
 

@@ -174,6 +174,8 @@ def unflatten(input: Tensor, dim: int, sizes) -> Tensor:
 # --- transposes --------------------------------------------------------------------------------
 class TransposeBackward0(Node):
     def backward(self, grad):
+        if len(grad.shape) < 2:  # 0-D and 1-D "transposes" are identities
+            return grad
         return P.transpose(grad, self.dim0, self.dim1)
 
 
@@ -252,7 +254,7 @@ def _mT(self: Tensor) -> Tensor:
 
 Tensor.T = property(_T)
 Tensor.mT = property(_mT)
-Tensor.H = property(lambda self: Tensor.T.fget(self).conj())
+Tensor.H = property(lambda self: (transpose(self, 0, 1) if self._data.ndim == 2 else self).conj())
 Tensor.mH = property(lambda self: _mT(self).conj())
 
 
@@ -600,17 +602,21 @@ def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
 def tensor_split(input: Tensor, indices_or_sections, dim: int = 0) -> tuple:
     d = _wrap_dim(dim, input._data.ndim)
     n = input._data.shape[d]
+    if isinstance(indices_or_sections, Tensor):  # a 0-dim tensor is a count, 1-D are indices
+        data = indices_or_sections._data
+        indices_or_sections = int(data) if data.ndim == 0 else data.tolist()
     if isinstance(indices_or_sections, int):
         k = indices_or_sections
         sizes = [n // k + (1 if i < n % k else 0) for i in range(k)]
-    else:
-        idx = [0] + [min(max(int(i), 0), n) for i in indices_or_sections] + [n]
-        sizes = [max(0, b - a) for a, b in zip(idx, idx[1:], strict=False)]
-    out, start = [], 0
-    for size in sizes:  # plain slices (SliceBackward0), not a multi-output split
-        out.append(slice_dim(input, d, start, start + size))
-        start += size
-    return tuple(out)
+        bounds, start = [], 0
+        for size in sizes:
+            bounds.append((start, start + size))
+            start += size
+    else:  # slice semantics, as NumPy's array_split: negative indices count from the end
+        idx = [0] + [int(i) for i in indices_or_sections] + [n]
+        bounds = [slice(a, b).indices(n)[:2] for a, b in zip(idx, idx[1:], strict=False)]
+    # plain slices (SliceBackward0), not a multi-output split
+    return tuple(slice_dim(input, d, a, max(a, b)) for a, b in bounds)
 
 
 # --- joining -----------------------------------------------------------------------------------
@@ -692,7 +698,9 @@ def atleast_1d(*tensors):
 def atleast_2d(*tensors):
     out = []
     for t in _flat_args(tensors):
-        while t._data.ndim < 2:
+        if t._data.ndim == 0:
+            t = reshape(t, (1, 1))
+        elif t._data.ndim == 1:
             t = unsqueeze(t, 0)
         out.append(t)
     return out[0] if len(out) == 1 else tuple(out)
@@ -746,8 +754,12 @@ class FlipBackward0(Node):
 
 
 @method("flip")
-def flip(input: Tensor, *dims) -> Tensor:
+def flip(input: Tensor, *dims, **kwargs) -> Tensor:
     """Reverse the order along `dims` (a copy, as in PyTorch)."""
+    if "dims" in kwargs:
+        dims = (kwargs.pop("dims"),)
+    if kwargs:
+        raise TypeError(f"flip() got an unexpected keyword argument '{next(iter(kwargs))}'")
     dims = tuple(_wrap_dim(d, input._data.ndim) for d in _shape_arg(dims))
     return record(FlipBackward0, xp.flip(input._data, dims).copy(), (input,), dims=dims)
 
