@@ -224,8 +224,12 @@ class AsStridedBackward0(Node):
         node.size = tuple(view._data.shape)
         return node
 
+    index = None  # flat positions, set by `as_strided`, whose elements may overlap
+
     def backward(self, grad):
         shape, dtype = self._meta[0]
+        if self.index is not None:
+            return self._scatter_add(grad, shape, dtype)
         if isinstance(grad, Tensor):
             from dyngrad.ops.creation import zeros
 
@@ -235,3 +239,17 @@ class AsStridedBackward0(Node):
         out = xp.zeros(shape, dtype)
         self.fn(out)[...] = grad
         return out
+
+    def _scatter_add(self, grad, shape, dtype):
+        n = 1
+        for s in shape:
+            n *= s
+        if isinstance(grad, Tensor):
+            from dyngrad.ops.creation import zeros
+            from dyngrad.ops.indexing import index_put
+
+            flat = zeros(n, dtype=_dtype.FROM_NP[dtype])
+            return index_put(flat, (self.index,), grad, accumulate=True).reshape(shape)
+        flat = xp.zeros(n, dtype)
+        xp.add.at(flat, self.index, grad)
+        return flat.reshape(shape)

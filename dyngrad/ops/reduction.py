@@ -752,8 +752,12 @@ def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None) -> Tenso
                 f"linalg.matrix_norm: dim must be a 2-tuple. Got {' '.join(map(str, dim))}"
             )
         p = 2
+    elif p == "nuc":  # the sum of singular values, over the last two dims or `dim`
+        from dyngrad.ops.decompositions import matrix_norm
+
+        return matrix_norm(input, "nuc", (-2, -1) if dim is None else dim, keepdim, dtype=dtype)
     elif isinstance(p, str):
-        raise RuntimeError(f"dyngrad: norm(p={p!r}) is not supported; use a number or 'fro'")
+        raise RuntimeError(f"norm(): invalid norm type {p!r}; expected a number, 'fro' or 'nuc'")
     result = _vector_norm(input, p, dim, keepdim, dtype)
     return result if out is None else _out(result, out, "norm")
 

@@ -526,6 +526,10 @@ def as_strided(input: Tensor, size, stride, storage_offset=None) -> Tensor:
     out = record(AsStridedBackward0, data, (input,))
     if out._grad_fn is not None:
         out._grad_fn.fn = fn
+        # Where elements overlap, their gradients must add up: scatter-add by flat position.
+        positions = sum((xp.arange(n) * s).reshape((-1,) + (1,) * (len(size) - k - 1))
+                        for k, (n, s) in enumerate(zip(size, stride, strict=True)))
+        out._grad_fn.index = offset + xp.asarray(positions, dtype=xp.int64)
     return as_view(out, input, fn)
 
 
