@@ -110,10 +110,13 @@ def cast(x, like):
 
 
 def zeros_like_shape(x, shape):
-    """Zeros of `shape` in x's dtype, of x's kind (array or tensor)."""
+    """Zeros of `shape` in x's dtype, of x's kind (array or tensor); batched like x under vmap
+    (`zeros_like` dispatches to the batched array, so a formula may write batched values in)."""
     if isinstance(x, Tensor):
-        return Tensor._make(xp.zeros(shape, x._data.dtype))
-    return xp.zeros(shape, x.dtype)
+        return Tensor._make(zeros_like_shape(x._data, shape))
+    if type(x) is xp.ndarray:
+        return xp.zeros(shape, x.dtype)
+    return xp.zeros_like(x, shape=shape)
 
 
 def select(x, dim, index):
@@ -244,3 +247,9 @@ def view_as_real(x):
 
         return t_view_as_real(x.contiguous().resolve_conj())
     return x[..., None].view(x.real.dtype)
+
+
+def logcumsumexp(x, dim: int):
+    if isinstance(x, Tensor):
+        return x.logcumsumexp(dim)
+    return xp.logaddexp.accumulate(x, axis=dim)
