@@ -11,6 +11,7 @@ from dyngrad.autograd.anomaly_mode import (
     is_anomaly_enabled,
     set_detect_anomaly,
 )
+from dyngrad.autograd.batched import BACKWARD_IN_TRANSFORM, transforms
 from dyngrad.autograd.grad_mode import (
     enable_grad,
     inference_mode,
@@ -121,6 +122,8 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph: bool =
     """Accumulate the gradients of `tensors` into the `.grad` of the leaves they depend on."""
     from dyngrad.autograd.engine import run_backward
 
+    if transforms.depth:
+        raise RuntimeError(BACKWARD_IN_TRANSFORM)
     if grad_variables is not None:
         warnings.warn("'grad_variables' is deprecated. Use 'grad_tensors' instead.", stacklevel=2)
         grad_tensors = grad_variables

@@ -39,6 +39,9 @@ def _fit(g, meta):
     """Reduce and cast one gradient to its input's shape and dtype."""
     shape, dtype = meta
     if type(g) is not xp.ndarray:
+        fit_levels = getattr(getattr(g, "_data", g), "fit_levels", None)
+        if fit_levels is not None:  # vmap: sum the batch dims the input lacks (func/_batched.py)
+            g = fit_levels(g, shape)
         if hasattr(g, "_data"):
             if g._data.shape != shape:
                 g = sum_to(g, shape)

@@ -3,6 +3,7 @@ the plain computation, recompute in backward, and raise / warn as PyTorch does."
 
 import importlib
 
+import dyngrad
 from tests.autograd.common import both, name, outcome, warned
 
 
@@ -98,3 +99,23 @@ def test_checkpoint_sequential():
         return res + [y2, x.grad, W.grad, outcome(seq, fs, 2, x, use_reentrant=False, foo=1)]
 
     both(prog)
+
+
+def test_recomputation_replays_random_numbers():
+    """With preserve_rng_state (the default) the recomputed function draws the numbers the
+    forward drew, so the gradient is that of the forward (checked on dyngrad alone: the
+    random streams differ from PyTorch's)."""
+    for reentrant in (True, False):
+        dyngrad.manual_seed(0)
+        x = dyngrad.ones(4, requires_grad=True)
+        noise = []
+
+        def f(a, noise=noise):
+            r = dyngrad.rand(4)
+            noise.append(r)
+            return a * r
+
+        y = _ckpt(dyngrad).checkpoint(f, x, use_reentrant=reentrant)
+        dyngrad.rand(3)  # moves the generator on between forward and backward
+        y.sum().backward()
+        assert x.grad.tolist() == noise[0].tolist() == noise[1].tolist()
