@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import sys
 import threading
 
 from dyngrad._backend import xp
@@ -330,6 +331,14 @@ class CopyBackwards(Node):
         return None, grad
 
 
+def _owned(g) -> bool:
+    """True when g is a fresh array only the engine holds, so `.grad` may take it over (as
+    PyTorch steals a gradient whose use count is 1). References: the engine's buffer list, this
+    call's argument, accumulate_grad's argument, getrefcount's argument."""
+    return (type(g) is xp.ndarray and g.base is None and g.flags.writeable
+            and sys.getrefcount(g) <= 4)
+
+
 def accumulate_grad(var, g) -> None:
     """Add g into var.grad: in place normally, out of place (and recorded) with create_graph."""
     from dyngrad._tensor import Tensor, bump_version
@@ -347,8 +356,10 @@ def accumulate_grad(var, g) -> None:
         else:
             var._grad = old + g
     elif old is None:
-        var._grad = Tensor._make(g.astype(var._data.dtype, copy=True)
-                                 if hasattr(g, "astype") else g)
+        if _owned(g) and g.dtype == var._data.dtype:
+            var._grad = Tensor._make(g)  # nobody else can see this array: keep it, no copy
+        else:
+            var._grad = Tensor._make(xp.array(g, dtype=var._data.dtype, copy=True))
     elif old._requires_grad:
         var._grad = Tensor._make(old._data + g)
     else:
