@@ -286,3 +286,21 @@ def test_empty_and_zero_size_tensors():
         return [y, x.grad]
 
     same(prog)
+
+
+def test_grads_never_share_memory_with_each_other_or_the_caller():
+    """`.grad` may take over a fresh gradient array, but never one that another leaf or the
+    caller can still see: in-place accumulation would corrupt it."""
+    x = dyngrad.ones(3, requires_grad=True)
+    y = dyngrad.ones(3, requires_grad=True)
+    (x + y).backward(dyngrad.ones(3))  # AddBackward0 hands the same array to both leaves
+    assert not np.shares_memory(x.grad._data, y.grad._data)
+    g = dyngrad.ones(3)
+    w = dyngrad.ones(3, requires_grad=True)
+    w.backward(g)
+    assert not np.shares_memory(w.grad._data, g._data)
+    v = dyngrad.ones(2, 3, requires_grad=True)
+    (v * 2).sum().backward()
+    v.grad += 1
+    (v * 2).sum().backward()
+    assert v.grad.tolist() == [[5.0] * 3] * 2
