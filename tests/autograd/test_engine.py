@@ -1,6 +1,7 @@
 """The graph and the engine: grad_fn names and next_functions structure, node introspection,
 gradient summing over paths, broadcast reduction, pruning for autograd.grad, very deep graphs."""
 
+import numpy as np
 import torch
 
 import dyngrad
