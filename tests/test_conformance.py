@@ -62,3 +62,10 @@ def test_cli_only_and_json(tmp_path, capsys):
     assert json.loads(out.read_text())[0]["entry"] == "neg"
     after = conformance.REPORT.stat().st_mtime if conformance.REPORT.exists() else None
     assert before == after  # a partial run leaves docs/conformance.md alone
+
+
+def test_integer_only_entry_gets_inputs_without_grad():
+    # one_hot runs only on int64 in torch, whose make_tensor refuses requires_grad for it
+    (op,) = conformance.autograd_entries(["nn.functional.one_hot"])
+    res = conformance.check_entry(op, samples=3)
+    assert res.status == "pass", res

@@ -50,6 +50,14 @@ def test_poisson_nll(reduction, log_input, full):
           requires_grad=[True, False])
 
 
+@pytest.mark.parametrize("log_input", [False, True])
+def test_poisson_nll_full_target_grad(log_input):
+    # Stirling's term is differentiable in target (masked where target <= 1), as in PyTorch
+    x = array(3, 4, low=0.2, high=2)
+    target = array(3, 4, low=0.3, high=4)
+    check(F("poisson_nll_loss", log_input=log_input, full=True, reduction="none"), x, target)
+
+
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 def test_gaussian_nll(reduction):
     x, t = array(4, 3), array(4, 3)

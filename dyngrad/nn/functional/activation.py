@@ -13,7 +13,7 @@ from dyngrad._backend import xp
 from dyngrad._tensor import Tensor
 from dyngrad.autograd.node import Node
 from dyngrad.ops import _poly as P
-from dyngrad.ops._core import OUT, check_tensor, float_data, record
+from dyngrad.ops._core import OUT, check_tensor, float_data, method, record
 from dyngrad.ops.inplace import apply_inplace
 
 __all__ = [
@@ -196,45 +196,69 @@ class PreluKernelBackward0(Node):
 
 
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
-    """x if x > 0 else weight * x, one weight per channel (dim 1) or one shared."""
+    """x if x > 0 else weight * x, one weight per channel (dim 1) or one shared; as PyTorch, a
+    weight whose rank differs from the input's is first viewed as (1, C, 1, ...)."""
     a, w = input._data, weight._data
+    if w.ndim > 1:
+        raise RuntimeError(
+            f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: ndim = {w.ndim}")
     if w.size != 1 and (a.ndim < 2 or a.shape[1] != w.size):
         raise RuntimeError(
             f"Mismatch of parameter numbers and input channel size. Found parameter numbers = "
             f"{w.size} and channel size = {a.shape[1] if a.ndim > 1 else 1}."
         )
-    shape = [1] * a.ndim
-    if a.ndim > 1:
-        shape[1] = w.size
-    wb = weight.reshape(shape) if w.size != 1 and a.ndim > 1 else weight
+    wb = weight
+    if a.ndim != w.ndim:
+        shape = [1] * a.ndim
+        if a.ndim > 1:
+            shape[1] = w.size
+        wb = weight.reshape(shape)
     data = xp.where(a > 0, a, a * wb._data)
     return record(PreluKernelBackward0, data, (input, wb), save=(input, wb))
 
 
 class RreluWithNoiseBackward0(Node):
+    """grad * noise in training (noise: the drawn slopes, 1 where x > 0), else leaky ReLU's
+    gradient with the mean slope."""
+
     _saved_names = ("self", "noise")
 
     def backward(self, grad):
         x, noise = self.saved_tensors
-        return P.where(P.data(x) > 0, grad, grad * noise)
+        if self.training:
+            return grad * noise
+        return P.where(P.data(x) > 0, grad, grad * self.slope)
+
+
+class RreluWithNoiseBackward1(RreluWithNoiseBackward0):
+    """The in-place form: the saved `x` is the result (same sign as the input)."""
+
+    _saved_names = ("result", "noise")
+
+
+def _rrelu(input, lower, upper, training, cls=RreluWithNoiseBackward0):
+    a = float_data(input)
+    slope = (lower + upper) / 2
+    if training:
+        noise = dyngrad.empty(a.shape, dtype=input.dtype).uniform_(lower, upper)._data
+        noise = xp.where(a > 0, 1.0, noise).astype(a.dtype)
+        data = a * noise
+    else:
+        noise = xp.empty(a.shape, a.dtype)  # as PyTorch: allocated, unused outside training
+        data = xp.where(a > 0, a, a * slope)
+    saved = OUT if cls is RreluWithNoiseBackward1 else input
+    return record(cls, data, (input,), save=(saved, Tensor._make(noise)), training=training,
+                  slope=slope)
 
 
 def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,
           inplace: bool = False) -> Tensor:
-    """Leaky ReLU with a random slope in [lower, upper] (training) or their mean (eval)."""
-    if not training:
-        return leaky_relu(input, (lower + upper) / 2, inplace)
-    a = float_data(input)
-    noise = dyngrad.empty(a.shape, dtype=input.dtype).uniform_(lower, upper)._data
-    noise = xp.where(a > 0, 1.0, noise).astype(a.dtype)
-    noise_t = Tensor._make(noise)
-    out = record(RreluWithNoiseBackward0, a * noise, (input,), save=(input, noise_t))
+    """Leaky ReLU with a random slope in [lower, upper] (training) or their mean (eval); one
+    RreluWithNoise node either way, as in PyTorch (slopes drawn from dyngrad's generator)."""
     if inplace:
-        from dyngrad.ops.inplace import write
-
-        write(input, out, "rrelu_")
-        return input
-    return out
+        return apply_inplace(input, _rrelu, lower, upper, training, RreluWithNoiseBackward1,
+                             name="rrelu_")
+    return _rrelu(input, lower, upper, training)
 
 
 # --- smooth activations --------------------------------------------------------------------------
@@ -520,7 +544,7 @@ def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=N
     input, a, dim = _softmax_input(input, dim, dtype, "softmax")
     if a.ndim == 0:
         return record(SoftmaxBackward0, xp.ones_like(a), (input,), save=(OUT,), dim=dim)
-    e = xp.exp(a - a.max(axis=dim, keepdims=True))
+    e = xp.exp(_shifted(a, dim))
     return record(SoftmaxBackward0, e / e.sum(axis=dim, keepdims=True), (input,), save=(OUT,),
                   dim=dim)
 
@@ -534,8 +558,13 @@ def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
     return record(LogSoftmaxBackward0, _log_softmax_np(a, dim), (input,), save=(OUT,), dim=dim)
 
 
+def _shifted(a, dim: int):
+    """a minus its max along `dim` (a copy of an empty `a`, which has no max)."""
+    return a - a.max(axis=dim, keepdims=True) if a.size else a.copy()
+
+
 def _log_softmax_np(a, dim: int):
-    shifted = a - a.max(axis=dim, keepdims=True)
+    shifted = _shifted(a, dim)
     return shifted - xp.log(xp.exp(shifted).sum(axis=dim, keepdims=True))
 
 
@@ -544,3 +573,23 @@ def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=N
     if dim is None:
         dim = _softmax_dim(input.ndim)
     return softmax(-(input if dtype is None else input.to(dtype)), dim)
+
+
+def _required_dim(dim, name: str) -> None:
+    if dim is None:
+        raise TypeError(f'{name}() missing 1 required positional arguments: "dim"')
+
+
+@method("softmax")
+def tensor_softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:
+    """`torch.softmax` / `Tensor.softmax`: F.softmax with torch's (input, dim, dtype) order and
+    no implicit dim."""
+    _required_dim(dim, "softmax")
+    return softmax(input, dim, dtype=dtype)
+
+
+@method("log_softmax")
+def tensor_log_softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:
+    """`torch.log_softmax` / `Tensor.log_softmax`."""
+    _required_dim(dim, "log_softmax")
+    return log_softmax(input, dim, dtype=dtype)

@@ -27,13 +27,15 @@ _as_strided = xp.lib.stride_tricks.as_strided
 
 
 class Geometry:
-    """Sizes of one convolution: spatial dims, stride, padding (lo, hi), dilation, groups."""
+    """Sizes of one convolution: spatial dims, stride, padding (lo, hi), dilation, groups; `out`
+    (the output's spatial size) is given by a transposed convolution, whose output_padding may
+    make the input one window longer than its own input's size implies."""
 
-    def __init__(self, x_shape, w_shape, stride, pad, dilation, groups):
+    def __init__(self, x_shape, w_shape, stride, pad, dilation, groups, out=None):
         self.x_shape, self.w_shape = tuple(x_shape), tuple(w_shape)
         self.stride, self.pad, self.dilation, self.groups = stride, pad, dilation, groups
         self.k = self.w_shape[2:]
-        self.out = tuple(
+        self.out = tuple(out) if out is not None else tuple(
             (n + lo + hi - d * (k - 1) - 1) // s + 1
             for n, (lo, hi), d, k, s in zip(x_shape[2:], pad, dilation, self.k, stride,
                                              strict=True)
@@ -232,7 +234,7 @@ def _conv_t(n, name, input, weight, bias, stride, padding, output_padding, group
         input.shape[2:], stride, padding, dilation, k, output_padding, strict=True))
     x_shape = (input.shape[0], weight.shape[1] * groups, *spatial)
     geo = Geometry(x_shape, weight.shape, stride, tuple((p, p) for p in padding), dilation,
-                   groups)
+                   groups, input.shape[2:])
     out = _conv_op("Bx", input, weight, geo, bias, ConvolutionBackward0)
     return out.squeeze(0) if unbatched else out
 

@@ -80,11 +80,9 @@ def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full
         loss = input.exp() - target * input
     else:
         loss = input - target * (input + eps).log()
-    if full:
-        t = target.detach()._data
-        with xp.errstate(divide="ignore", invalid="ignore"):
-            stirling = t * xp.log(t) - t + 0.5 * xp.log(2 * math.pi * t)
-        loss = loss + Tensor._make(xp.where(t <= 1, 0, stirling).astype(t.dtype))
+    if full:  # Stirling's term, differentiable in target as in PyTorch
+        stirling = target * target.log() - target + 0.5 * (2 * math.pi * target).log()
+        loss = loss + stirling.masked_fill(target <= 1, 0)
     return _apply_reduction(loss, reduction)
 
 

@@ -70,15 +70,19 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     training also updates the running statistics in place (unbiased variance)."""
     check_tensor(input, "batch_norm")
     a = input._data
+    if training and a.shape[0] * math.prod(a.shape[2:]) == 1:
+        raise ValueError(
+            f"Expected more than 1 value per channel when training, got input size {input.shape}"
+        )
+    if a.size == 0:  # as PyTorch: a copy (never a view), with weight[0] and bias[0] applied
+        out = input.clone()
+        if weight is not None:
+            out = out * weight[0]
+        return out if bias is None else out + bias[0]
     dims = (0,) + tuple(range(2, a.ndim))
     shape = (1, -1) + (1,) * (a.ndim - 2)
     if training:
         n = a.size // a.shape[1]
-        if n == 1:
-            raise ValueError(
-                f"Expected more than 1 value per channel when training, got input size "
-                f"{input.shape}"
-            )
         mean = a.mean(axis=dims)
         var = a.var(axis=dims)
         if running_mean is not None:
@@ -184,20 +188,25 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
 def instance_norm(input: Tensor, running_mean=None, running_var=None, weight=None, bias=None,
                   use_input_stats: bool = True, momentum: float = 0.1,
                   eps: float = 1e-5) -> Tensor:
-    """Normalise each channel of each sample over its spatial dims."""
-    if not use_input_stats:
-        return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)
+    """Normalise each channel of each sample over its spatial dims: as PyTorch, a batch norm of
+    the (1, N * C, ...) view with repeated weight, bias and running statistics, viewed back (the
+    output's grad_fn is a ViewBackward0); the running statistics get the mean over the batch."""
+    check_tensor(input, "instance_norm")
+    if use_input_stats and math.prod(input.shape[2:]) == 1:
+        raise ValueError(
+            f"Expected more than 1 spatial element when training, got input size {input.shape}"
+        )
     n, c = input.shape[:2]
-    out = group_norm(input, c, weight, bias, eps)
-    if running_mean is not None:
-        a = input._data.reshape(n, c, -1)
-        m = a.shape[2]
-        for buf, stat in ((running_mean, a.mean(axis=2).mean(0)),
-                          (running_var, (a.var(axis=2) * m / max(m - 1, 1)).mean(0))):
-            buf._data *= 1 - momentum
-            buf._data += momentum * stat
+    weight, bias = (None if t is None else t.repeat(n) for t in (weight, bias))
+    stats = [None if t is None else Tensor._make(xp.tile(t._data, n))
+             for t in (running_mean, running_var)]
+    out = batch_norm(input.reshape(1, n * c, *input.shape[2:]), *stats, weight, bias,
+                     use_input_stats, momentum, eps)
+    for buf, rep in zip((running_mean, running_var), stats, strict=True):
+        if buf is not None:
+            buf._data[...] = rep._data.reshape(n, c).mean(0)
             bump_version(buf, "instance_norm")
-    return out
+    return out.view(input.shape)
 
 
 def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,

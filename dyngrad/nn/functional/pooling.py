@@ -16,9 +16,11 @@ from dyngrad.autograd.node import Node
 from dyngrad.nn.functional._linear_op import linear_op, separable
 from dyngrad.ops._core import check_tensor, record, record_multi
 
-__all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d",
-           "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d",
-           "max_pool1d_with_indices", "max_pool2d_with_indices"]
+__all__ = ["max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "avg_pool2d", "avg_pool3d",
+           "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d",
+           "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d",
+           "max_pool1d_with_indices", "max_pool2d_with_indices", "max_pool3d_with_indices",
+           "max_unpool1d", "max_unpool2d", "max_unpool3d"]
 
 _as_strided = xp.lib.stride_tricks.as_strided
 
@@ -46,7 +48,8 @@ class _Pool:
     def __init__(self, shape, n, kernel_size, stride, padding, dilation, ceil_mode, name):
         self.shape, self.n = tuple(shape), n
         self.k = _tuple(kernel_size, n)
-        self.s = _tuple(stride if stride not in (None, []) else kernel_size, n)
+        empty = stride is None or not isinstance(stride, int) and not len(stride)
+        self.s = _tuple(kernel_size if empty else stride, n)
         self.p = _tuple(padding, n)
         self.d = _tuple(dilation, n)
         spatial = self.shape[-n:]
@@ -116,6 +119,10 @@ class _MaxPoolBackward(Node):
 
 
 class MaxPool2DWithIndicesBackward0(_MaxPoolBackward):
+    pass
+
+
+class MaxPool3DWithIndicesBackward0(_MaxPoolBackward):
     pass
 
 
@@ -194,6 +201,13 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
                      padding, dilation, ceil_mode, return_indices)
 
 
+def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """Maximum over sliding 3-d windows; `return_indices` also gives each argmax's position."""
+    return _max_pool(3, "max_pool3d", MaxPool3DWithIndicesBackward0, input, kernel_size, stride,
+                     padding, dilation, ceil_mode, return_indices)
+
+
 def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,
                             ceil_mode=False, return_indices=True):
     return max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
@@ -202,6 +216,11 @@ def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation
 def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,
                             ceil_mode=False, return_indices=True):
     return max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def max_pool3d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,
+                            ceil_mode=False, return_indices=True):
+    return max_pool3d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
 
 
 # --- average pooling -----------------------------------------------------------------------------
@@ -229,7 +248,7 @@ def _avg_pool(n, name, input, kernel_size, stride, padding, ceil_mode, count_inc
         cols = xp.broadcast_to((g / div)[(Ellipsis,) + (None,) * n], g.shape + geo.k)
         return geo.scatter_windows(cols, g.dtype)
 
-    return linear_op(input, pool, unpool, "AvgPool2DBackward0")
+    return linear_op(input, pool, unpool, f"AvgPool{n}DBackward0")
 
 
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
@@ -245,6 +264,13 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                count_include_pad=True, divisor_override=None) -> Tensor:
     """Mean over sliding 2-d windows."""
     return _avg_pool(2, "avg_pool2d", input, kernel_size, stride, padding, ceil_mode,
+                     count_include_pad, divisor_override)
+
+
+def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True, divisor_override=None) -> Tensor:
+    """Mean over sliding 3-d windows."""
+    return _avg_pool(3, "avg_pool3d", input, kernel_size, stride, padding, ceil_mode,
                      count_include_pad, divisor_override)
 
 
@@ -267,7 +293,7 @@ def _adaptive_avg(n, input, output_size, name):
     outs = tuple(s if o is None else o for s, o in zip(a.shape[-n:], _tuple(output_size, n),
                                                         strict=True))
     mats = [_adaptive_matrix(s, o, a.dtype) for s, o in zip(a.shape[-n:], outs, strict=True)]
-    return separable(input, mats, "AdaptiveAvgPool2DBackward0")
+    return separable(input, mats, f"AdaptiveAvgPool{n}DBackward0")
 
 
 def adaptive_avg_pool1d(input, output_size) -> Tensor:
@@ -281,6 +307,13 @@ def adaptive_avg_pool2d(input, output_size) -> Tensor:
     if output_size in (1, (1, 1), [1, 1]) and input.ndim in (3, 4):
         return input.mean((-2, -1), keepdim=True)  # PyTorch's shortcut, a plain mean
     return _adaptive_avg(2, input, output_size, "adaptive_avg_pool2d")
+
+
+def adaptive_avg_pool3d(input, output_size) -> Tensor:
+    """Mean over an `output_size` grid of near-equal 3-d windows covering the input."""
+    if output_size in (1, (1, 1, 1), [1, 1, 1]) and input.ndim in (4, 5):
+        return input.mean((-3, -2, -1), keepdim=True)  # PyTorch's shortcut, a plain mean
+    return _adaptive_avg(3, input, output_size, "adaptive_avg_pool3d")
 
 
 def _adaptive_max(n, input, output_size, return_indices, name):
@@ -316,7 +349,7 @@ def _adaptive_max(n, input, output_size, return_indices, name):
         return xp.take_along_axis(g.reshape(lead + (size,)), index.reshape(lead + (-1,)),
                                   axis=-1).reshape(index.shape)
 
-    cls = AdaptiveMaxPool2DBackward0
+    cls = AdaptiveMaxPool3DBackward0 if n == 3 else AdaptiveMaxPool2DBackward0
     res, _ = record_multi(cls, [values, index], (input,), differentiable=(True, False),
                           scatter=scatter, gather=gather,
                           scatter_name=cls.__name__.replace("Backward0", "BackwardBackward0"))
@@ -325,6 +358,10 @@ def _adaptive_max(n, input, output_size, return_indices, name):
 
 
 class AdaptiveMaxPool2DBackward0(_MaxPoolBackward):
+    pass
+
+
+class AdaptiveMaxPool3DBackward0(_MaxPoolBackward):
     pass
 
 
@@ -338,3 +375,89 @@ def adaptive_max_pool1d(input, output_size, return_indices=False):
 def adaptive_max_pool2d(input, output_size, return_indices=False):
     """Maximum over an `output_size` grid of near-equal windows covering the input."""
     return _adaptive_max(2, input, output_size, return_indices, "adaptive_max_pool2d")
+
+
+def adaptive_max_pool3d(input, output_size, return_indices=False):
+    """Maximum over an `output_size` grid of near-equal 3-d windows covering the input."""
+    return _adaptive_max(3, input, output_size, return_indices, "adaptive_max_pool3d")
+
+
+# --- max unpooling -------------------------------------------------------------------------------
+def _unpool_output_size(input, kernel_size, stride, padding, output_size) -> list:
+    """PyTorch's default output size ((in - 1) * stride + kernel - 2 * padding), or the given
+    one (with or without its (N, C) dims) when within one stride of it."""
+    n = len(kernel_size)
+    default = [(input.shape[-n + d] - 1) * stride[d] + kernel_size[d] - 2 * padding[d]
+               for d in range(n)]
+    if output_size is None:
+        return default
+    if len(output_size) == n + 2:
+        output_size = output_size[2:]
+    if len(output_size) != n:
+        raise ValueError(f"output_size should be a sequence containing {n} or {n + 2} elements, "
+                         f"but it has a length of '{len(output_size)}'")
+    for d in range(n):
+        lo, hi = default[d] - stride[d], default[d] + stride[d]
+        if not lo < output_size[d] < hi:
+            raise ValueError(
+                f'invalid output_size "{output_size}" (dim {d} must be between {lo} and {hi})')
+    return list(output_size)
+
+
+def _max_unpool(n, input, indices, kernel_size, stride, padding, output_size):
+    """Scatter each value to its flat index in a zero (N, C, *output_size) tensor; the gradient
+    gathers from those indices (MaxUnpool{n}DBackward0)."""
+    check_tensor(input, f"max_unpool{n}d")
+    k = _tuple(kernel_size, n)
+    s = k if stride is None else _tuple(stride, n)
+    return _unpool(n, input, indices, _unpool_output_size(input, k, s, _tuple(padding, n),
+                                                          output_size))
+
+
+def _unpool(n, input, indices, out):
+    out = tuple(out)
+    if indices.dtype.name != "int64":
+        raise RuntimeError(
+            f"elements in indices should be type int64 but got: {indices.dtype._short}")
+    if indices.shape != input.shape:
+        raise RuntimeError(
+            f"Expected shape of indices to be same as that of the input tensor "
+            f"({list(input.shape)}) but got indices tensor with shape: {list(indices.shape)}")
+    if input.ndim not in (n + 1, n + 2):
+        raise RuntimeError(f"Input to max_unpooling{n}d should be a {n + 1}d or {n + 2}d Tensor, "
+                           f"but got a tensor with {input.ndim} dimensions.")
+    lead, size = input.shape[:-n], math.prod(out)
+    idx = indices._data.reshape(lead + (-1,))
+    bad = (idx < 0) | (idx >= size)
+    if bad.any():
+        raise RuntimeError(f"Found an invalid max index: {idx[bad][0]} (output volumes are of "
+                           f"size {'x'.join(map(str, out))})")
+
+    def scatter(a):
+        res = xp.zeros(lead + (size,), a.dtype)
+        xp.put_along_axis(res, idx, a.reshape(lead + (-1,)), axis=-1)
+        return res.reshape(lead + out)
+
+    def gather(g):
+        return xp.take_along_axis(g.reshape(lead + (size,)), idx, axis=-1).reshape(input.shape)
+
+    return linear_op(input, scatter, gather, f"MaxUnpool{n}DBackward0")
+
+
+def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """The inverse of max_pool1d: values back at their argmax positions, zeros elsewhere (as
+    PyTorch, a max_unpool2d of the input with a trailing dim of 1)."""
+    k = _tuple(kernel_size, 1)
+    s = k if stride is None else _tuple(stride, 1)
+    size = _unpool_output_size(input, k, s, _tuple(padding, 1), output_size)
+    return _unpool(2, input.unsqueeze(-1), indices.unsqueeze(-1), [*size, 1]).squeeze(-1)
+
+
+def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """The inverse of max_pool2d: values back at their argmax positions, zeros elsewhere."""
+    return _max_unpool(2, input, indices, kernel_size, stride, padding, output_size)
+
+
+def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """The inverse of max_pool3d: values back at their argmax positions, zeros elsewhere."""
+    return _max_unpool(3, input, indices, kernel_size, stride, padding, output_size)

@@ -1,11 +1,11 @@
-"""Resampling layers: `Upsample`, `PixelShuffle`, `PixelUnshuffle`."""
+"""Resampling layers: `Upsample`, `PixelShuffle`, `PixelUnshuffle`, `ChannelShuffle`."""
 
 from __future__ import annotations
 
 from dyngrad.nn import functional as F
 from dyngrad.nn.modules.module import Module
 
-__all__ = ["Upsample", "PixelShuffle", "PixelUnshuffle"]
+__all__ = ["Upsample", "PixelShuffle", "PixelUnshuffle", "ChannelShuffle"]
 
 
 class Upsample(Module):
@@ -55,3 +55,15 @@ class PixelUnshuffle(Module):
 
     def extra_repr(self) -> str:
         return f"downscale_factor={self.downscale_factor}"
+
+
+class ChannelShuffle(Module):
+    def __init__(self, groups: int):
+        super().__init__()
+        self.groups = groups
+
+    def forward(self, input):
+        return F.channel_shuffle(input, self.groups)
+
+    def extra_repr(self) -> str:
+        return f"groups={self.groups}"

@@ -1,12 +1,13 @@
-"""Pooling layers over 1-d and 2-d windows, and their adaptive forms."""
+"""Pooling layers over 1-d, 2-d and 3-d windows, and their adaptive forms."""
 
 from __future__ import annotations
 
 from dyngrad.nn import functional as F
 from dyngrad.nn.modules.module import Module
 
-__all__ = ["MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d",
-           "AdaptiveAvgPool2d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d"]
+__all__ = ["MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d",
+           "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d", "AdaptiveMaxPool1d",
+           "AdaptiveMaxPool2d", "AdaptiveMaxPool3d"]
 
 
 class _MaxPoolNd(Module):
@@ -39,6 +40,10 @@ class MaxPool2d(_MaxPoolNd):
     _fn = staticmethod(F.max_pool2d)
 
 
+class MaxPool3d(_MaxPoolNd):
+    _fn = staticmethod(F.max_pool3d)
+
+
 def _single(v):
     return tuple(v) if isinstance(v, tuple | list) else (v,)
 
@@ -62,6 +67,8 @@ class AvgPool1d(Module):
 
 
 class AvgPool2d(Module):
+    _fn = staticmethod(F.avg_pool2d)
+
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
                  count_include_pad: bool = True, divisor_override=None):
         super().__init__()
@@ -73,11 +80,15 @@ class AvgPool2d(Module):
         self.divisor_override = divisor_override
 
     def forward(self, input):
-        return F.avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
-                            self.count_include_pad, self.divisor_override)
+        return type(self)._fn(input, self.kernel_size, self.stride, self.padding,
+                              self.ceil_mode, self.count_include_pad, self.divisor_override)
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AvgPool3d(AvgPool2d):
+    _fn = staticmethod(F.avg_pool3d)
 
 
 class _Adaptive(Module):
@@ -107,6 +118,13 @@ class AdaptiveAvgPool2d(_Adaptive):
         super().__init__(output_size)
 
 
+class AdaptiveAvgPool3d(_Adaptive):
+    _fn = staticmethod(F.adaptive_avg_pool3d)
+
+    def __init__(self, output_size):
+        super().__init__(output_size)
+
+
 class AdaptiveMaxPool1d(_Adaptive):
     def forward(self, input):
         return F.adaptive_max_pool1d(input, self.output_size, self.return_indices)
@@ -115,3 +133,8 @@ class AdaptiveMaxPool1d(_Adaptive):
 class AdaptiveMaxPool2d(_Adaptive):
     def forward(self, input):
         return F.adaptive_max_pool2d(input, self.output_size, self.return_indices)
+
+
+class AdaptiveMaxPool3d(_Adaptive):
+    def forward(self, input):
+        return F.adaptive_max_pool3d(input, self.output_size, self.return_indices)
