@@ -41,6 +41,7 @@ from dyngrad.ops.indexing import *  # noqa: F403
 from dyngrad.ops.gather_scatter import *  # noqa: F403
 from dyngrad.ops.repeat import *  # noqa: F403
 from dyngrad.ops.linalg import *  # noqa: F403
+from dyngrad.ops.misc import *  # noqa: F403
 from dyngrad.ops.random import *  # noqa: F403
 from dyngrad.ops.reduction import *  # noqa: F403
 from dyngrad.ops.shape import *  # noqa: F403
@@ -54,7 +55,9 @@ from dyngrad.autograd import (
 from dyngrad import autograd
 
 autograd._import_submodules()  # Function, gradcheck, functional, forward_ad, graph: need Tensor
-from dyngrad import fft, linalg, nn, optim, special
+from dyngrad import fft, linalg, masked, nn, optim, special
+from dyngrad.nn.functional.activation import tensor_log_softmax as log_softmax
+from dyngrad.nn.functional.activation import tensor_softmax as softmax
 from dyngrad.ops import random  # torch.random: manual_seed, fork_rng, get_rng_state, ...
 from dyngrad.special import i0, mvlgamma  # torch.i0, torch.mvlgamma
 from dyngrad.serialization import load, save

@@ -493,7 +493,7 @@ Tensor.__sub__ = sub
 Tensor.__rsub__ = rsub
 Tensor.__mul__ = Tensor.__rmul__ = mul
 Tensor.__truediv__ = div
-Tensor.__rtruediv__ = rdiv
+Tensor.__rtruediv__ = Tensor.__rdiv__ = rdiv
 Tensor.__floordiv__ = floor_divide
 Tensor.__rfloordiv__ = lambda self, other: floor_divide(other, self)
 Tensor.__mod__ = remainder

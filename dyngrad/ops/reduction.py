@@ -676,28 +676,31 @@ class LinalgVectorNormBackward0(Node):
     @_quiet
     def backward(self, grad):
         x, out = self.saved_tensors
-        p = self.ord
-        if p == 0:
-            return None  # PyTorch leaves the gradient of the 0-"norm" undefined
-        g = _restore(grad, self)
-        if p == 1:
-            return P.sgn(x) * g
-        norm = _restore(out, self)
-        zero = P.data(norm) == 0
-        if p == 2:
-            return g * P.where(zero, 0.0, x / norm)
-        if math.isinf(p):
-            ax = xp.abs(P.data(x))
-            mask = (ax == P.data(norm)) | xp.isnan(ax)
-            count = mask.sum(axis=self.dim, keepdims=True, dtype=ax.dtype)
-            return P.sgn(x) * P.where(mask, g / P.const(count, g), 0.0)
-        if p < 1:
-            scaled = P.sgn(x) * P.where(P.data(x) == 0, 0.0, P.abs(x) ** (p - 1))
-            return scaled * g * norm ** (1 - p)
-        scale = P.where(zero, 0.0, g / norm ** (p - 1))
-        if p < 2:
-            return P.sgn(x) * P.abs(x) ** (p - 1) * scale
-        return x * P.abs(x) ** (p - 2) * scale
+        return norm_grad(x, _restore(grad, self), _restore(out, self), self.ord, self.dim)
+
+
+def norm_grad(x, g, norm, p: float, dims):
+    """Gradient of the p-norm of x over `dims` (PyTorch's norm_backward): g and norm have the
+    reduced dims kept as size 1; None for p = 0, whose gradient PyTorch leaves undefined."""
+    if p == 0:
+        return None
+    if p == 1:
+        return P.sgn(x) * g
+    zero = P.data(norm) == 0
+    if p == 2:
+        return g * P.where(zero, 0.0, x / norm)
+    if math.isinf(p):
+        ax = xp.abs(P.data(x))
+        mask = (ax == P.data(norm)) | xp.isnan(ax)
+        count = mask.sum(axis=dims, keepdims=True, dtype=ax.dtype)
+        return P.sgn(x) * P.where(mask, g / P.const(count, g), 0.0)
+    if p < 1:
+        scaled = P.sgn(x) * P.where(P.data(x) == 0, 0.0, P.abs(x) ** (p - 1))
+        return scaled * g * norm ** (1 - p)
+    scale = P.where(zero, 0.0, g / norm ** (p - 1))
+    if p < 2:
+        return P.sgn(x) * P.abs(x) ** (p - 1) * scale
+    return x * P.abs(x) ** (p - 2) * scale
 
 
 def _vector_norm(input, p, dim, keepdim, dtype) -> Tensor:

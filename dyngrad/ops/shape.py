@@ -333,7 +333,7 @@ def expand(input: Tensor, *sizes) -> Tensor:
         )
     lead = len(sizes) - len(shape)
     target = []
-    for i, s in enumerate(sizes):
+    for i, s in reversed(list(enumerate(sizes))):  # PyTorch checks from the last dim
         have = shape[i - lead] if i >= lead else None
         if s == -1:
             if have is None:
@@ -349,7 +349,7 @@ def expand(input: Tensor, *sizes) -> Tensor:
                 f"{list(shape)}"
             )
         target.append(s)
-    target = tuple(target)
+    target = tuple(target[::-1])
     return _view_op(ExpandBackward0, xp.broadcast_to(input._data, target), input,
                     lambda a: P.expand(a, target), self_sym_sizes=shape)
 
