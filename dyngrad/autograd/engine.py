@@ -198,6 +198,7 @@ def run_backward(roots, grads, keep_graph: bool, create_graph: bool, inputs=None
                     became_ready += 1
             if became_ready > 1:  # run the latest-created first, as PyTorch's ready queue does
                 ready[-became_ready:] = sorted(ready[-became_ready:], key=_seq_of)
+            results = g = buf = None  # drop our references: a leaf's sink may then keep the array
     finally:
         silence.__exit__(None, None, None)
         if gc_was_enabled:
