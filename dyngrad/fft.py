@@ -332,14 +332,29 @@ def ifft2(input, s=None, dim=(-2, -1), norm=None, *, out=None) -> Tensor:
     return _fftn_c2c(input, s, dim, norm, False, out, "ifft2")
 
 
-def _rfftn(input, s, dim, norm, out, name):
+def _real_signal(input, s, dim, name: str, kind: str, complex_error: str):
+    """The real input of rfftn / ihfftn (`kind`), promoted and resized to `s`, and its dims;
+    `complex_error` (formatted with the dtype) rejects a complex input."""
     _input(input, name)
     if input.is_complex():
-        raise RuntimeError(f"rfftn expects a real-valued input tensor, but got {_short(input)}")
+        raise RuntimeError(complex_error.format(_short(input)))
     shape, dims = _shape_and_dims(input, s, dim)
     if not shape:
-        raise RuntimeError("rfftn must transform at least one axis")
-    x = _resize(_promote(input, False), dims, shape)
+        raise RuntimeError(f"{kind} must transform at least one axis")
+    return _resize(_promote(input, False), dims, shape), dims
+
+
+def _hermitian_signal(input, s, dim, name: str, kind: str):
+    """The complex input of irfftn / hfftn (`kind`), promoted and resized to the one-sided
+    sizes, its dims, and the output's last-dim size."""
+    _input(input, name)
+    shape, dims, last = _c2r_shape_and_dims(kind, input, s, dim)
+    return _resize(_promote(input, True), dims, shape), dims, last
+
+
+def _rfftn(input, s, dim, norm, out, name):
+    x, dims = _real_signal(input, s, dim, name, "rfftn",
+                           "rfftn expects a real-valued input tensor, but got {}")
     return _finish(_r2c(x, tuple(dims), _norm(norm, True), True), out, name)
 
 
@@ -353,9 +368,7 @@ def rfft2(input, s=None, dim=(-2, -1), norm=None, *, out=None) -> Tensor:
 
 
 def _irfftn(input, s, dim, norm, out, name):
-    _input(input, name)
-    shape, dims, last = _c2r_shape_and_dims("irfftn", input, s, dim)
-    x = _resize(_promote(input, True), dims, shape)
+    x, dims, last = _hermitian_signal(input, s, dim, name, "irfftn")
     return _finish(_c2r(x, tuple(dims), _norm(norm, False), last), out, name)
 
 
@@ -369,9 +382,7 @@ def irfft2(input, s=None, dim=(-2, -1), norm=None, *, out=None) -> Tensor:
 
 
 def _hfftn(input, s, dim, norm, out, name):
-    _input(input, name)
-    shape, dims, last = _c2r_shape_and_dims("hfftn", input, s, dim)
-    x = _resize(_promote(input, True), dims, shape)
+    x, dims, last = _hermitian_signal(input, s, dim, name, "hfftn")
     mode = _norm(norm, True)
     if len(dims) > 1:
         x = _c2c(x, tuple(dims[:-1]), mode, True)
@@ -388,13 +399,8 @@ def hfft2(input, s=None, dim=(-2, -1), norm=None, *, out=None) -> Tensor:
 
 
 def _ihfftn(input, s, dim, norm, out, name):
-    _input(input, name)
-    if input.is_complex():
-        raise RuntimeError(f"Only supports floating-point dtypes, but found: {_short(input)}")
-    shape, dims = _shape_and_dims(input, s, dim)
-    if not shape:
-        raise RuntimeError("ihfftn must transform at least one axis")
-    x = _resize(_promote(input, False), dims, shape)
+    x, dims = _real_signal(input, s, dim, name, "ihfftn",
+                           "Only supports floating-point dtypes, but found: {}")
     mode = _norm(norm, False)
     res = _r2c(x, (dims[-1],), mode, True)
     if len(dims) == 1:

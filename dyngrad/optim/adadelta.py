@@ -9,10 +9,10 @@ from dyngrad.optim.optimizer import (
     check_lr,
     check_nonneg,
     closure_loss,
+    ema_sq_,
     real,
-    scalar_state,
     to_scalar,
-    zeros_state,
+    weight_decay,
 )
 
 
@@ -28,8 +28,7 @@ class Adadelta(Optimizer):
         check_lr(lr)
         if not 0.0 <= rho <= 1.0:
             raise ValueError(f"Invalid rho value: {rho}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
+        check_nonneg("epsilon", eps)
         check_nonneg("weight_decay", weight_decay)
         defaults = {"lr": lr, "rho": rho, "eps": eps, "weight_decay": weight_decay,
                     "maximize": maximize, "capturable": capturable, "foreach": foreach,
@@ -41,24 +40,13 @@ class Adadelta(Optimizer):
         for group in self.param_groups:
             lr = to_scalar(group["lr"])
             rho, eps, wd = group["rho"], group["eps"], group["weight_decay"]
-            for p, g in self._with_grad(group):
-                state = self.state[p]
-                if not state:
-                    state["step"] = scalar_state(0.0)
-                    state["square_avg"] = zeros_state(p)
-                    state["acc_delta"] = zeros_state(p)
-                state["step"]._data += 1
-                if group["maximize"]:
-                    g = -g
-                if wd != 0:
-                    g = g + wd * p._data
+            for p, state, g in self._stepped(group, ("square_avg", "acc_delta")):
+                g = weight_decay(p._data, g, wd)
                 g, x = real(g), real(p._data)
                 v, u = real(state["square_avg"]._data), real(state["acc_delta"]._data)
-                v *= rho
-                v += (1 - rho) * g * g
+                ema_sq_(v, g, rho)
                 delta = xp.sqrt(u + eps) / xp.sqrt(v + eps) * g
-                u *= rho
-                u += (1 - rho) * delta * delta
+                ema_sq_(u, delta, rho)
                 x -= lr * delta
                 bump(p)
         return loss

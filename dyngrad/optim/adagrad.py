@@ -12,6 +12,7 @@ from dyngrad.optim.optimizer import (
     real,
     scalar_state,
     to_scalar,
+    weight_decay,
     zeros_state,
 )
 
@@ -28,8 +29,7 @@ class Adagrad(Optimizer):
         check_nonneg("lr_decay", lr_decay)
         check_nonneg("weight_decay", weight_decay)
         check_nonneg("initial_accumulator_value", initial_accumulator_value)
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
+        check_nonneg("epsilon", eps)
         defaults = {"lr": lr, "lr_decay": lr_decay, "eps": eps, "weight_decay": weight_decay,
                     "initial_accumulator_value": initial_accumulator_value, "foreach": foreach,
                     "maximize": maximize, "differentiable": differentiable, "fused": fused}
@@ -46,14 +46,9 @@ class Adagrad(Optimizer):
         for group in self.param_groups:
             lr = to_scalar(group["lr"])
             wd, eps, lr_decay = group["weight_decay"], group["eps"], group["lr_decay"]
-            for p, g in self._with_grad(group):
-                state = self.state[p]
-                state["step"]._data += 1
+            for p, state, g in self._stepped(group):
                 step = state["step"].item()
-                if group["maximize"]:
-                    g = -g
-                if wd != 0:
-                    g = g + wd * p._data
+                g = weight_decay(p._data, g, wd)
                 clr = lr / (1 + (step - 1) * lr_decay)
                 g, x, s = real(g), real(p._data), real(state["sum"]._data)
                 s += g * g

@@ -6,15 +6,12 @@ from dyngrad._backend import xp
 from dyngrad.optim.optimizer import (
     Optimizer,
     bump,
-    check_betas,
-    check_lr,
-    check_nonneg,
+    check_adam_args,
     closure_loss,
     lerp_,
     real,
-    scalar_state,
     to_scalar,
-    zeros_state,
+    weight_decay,
 )
 
 
@@ -26,11 +23,7 @@ class Adamax(Optimizer):
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0, foreach=None, *, maximize: bool = False,
                  differentiable: bool = False, capturable: bool = False) -> None:
-        check_lr(lr)
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        check_betas(betas)
-        check_nonneg("weight_decay", weight_decay)
+        check_adam_args(lr, betas, eps, weight_decay)
         defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay,
                     "foreach": foreach, "maximize": maximize, "differentiable": differentiable,
                     "capturable": capturable}
@@ -42,17 +35,8 @@ class Adamax(Optimizer):
             lr = to_scalar(group["lr"])
             beta1, beta2 = group["betas"]
             eps, wd = group["eps"], group["weight_decay"]
-            for p, g in self._with_grad(group):
-                state = self.state[p]
-                if not state:
-                    state["step"] = scalar_state(0.0)
-                    state["exp_avg"] = zeros_state(p)
-                    state["exp_inf"] = zeros_state(p)
-                if group["maximize"]:
-                    g = -g
-                state["step"]._data += 1
-                if wd != 0:
-                    g = g + wd * p._data
+            for p, state, g in self._stepped(group, ("exp_avg", "exp_inf")):
+                g = weight_decay(p._data, g, wd)
                 g, x = real(g), real(p._data)
                 m, u = real(state["exp_avg"]._data), real(state["exp_inf"]._data)
                 lerp_(m, g, 1 - beta1)

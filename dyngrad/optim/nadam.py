@@ -6,15 +6,14 @@ from dyngrad._backend import xp
 from dyngrad.optim.optimizer import (
     Optimizer,
     bump,
-    check_betas,
-    check_lr,
+    check_adam_args,
     check_nonneg,
     closure_loss,
+    ema_sq_,
     lerp_,
     real,
-    scalar_state,
     to_scalar,
-    zeros_state,
+    weight_decay,
 )
 
 
@@ -28,11 +27,7 @@ class NAdam(Optimizer):
                  weight_decay: float = 0, momentum_decay: float = 4e-3,
                  decoupled_weight_decay: bool = False, *, foreach=None, maximize: bool = False,
                  capturable: bool = False, differentiable: bool = False) -> None:
-        check_lr(lr)
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        check_betas(betas)
-        check_nonneg("weight_decay", weight_decay)
+        check_adam_args(lr, betas, eps, weight_decay)
         check_nonneg("momentum_decay", momentum_decay)
         defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay,
                     "momentum_decay": momentum_decay,
@@ -47,24 +42,11 @@ class NAdam(Optimizer):
             lr = to_scalar(group["lr"])
             beta1, beta2 = group["betas"]
             eps, wd, decay = group["eps"], group["weight_decay"], group["momentum_decay"]
-            for p, g in self._with_grad(group):
-                state = self.state[p]
-                if not state:
-                    state["step"] = scalar_state(0.0)
-                    state["mu_product"] = scalar_state(1.0)
-                    state["exp_avg"] = zeros_state(p)
-                    state["exp_avg_sq"] = zeros_state(p)
-                if group["maximize"]:
-                    g = -g
-                state["step"]._data += 1
+            for p, state, g in self._stepped(group, ("exp_avg", "exp_avg_sq"), mu_product=1.0):
                 step = state["step"].item()
                 bias_correction2 = 1 - beta2**step
                 x = p._data
-                if wd != 0:
-                    if group["decoupled_weight_decay"]:
-                        x *= 1 - lr * wd
-                    else:
-                        g = g + wd * x
+                g = weight_decay(x, g, wd, lr, group["decoupled_weight_decay"])
                 g, x = real(g), real(x)
                 m, v = real(state["exp_avg"]._data), real(state["exp_avg_sq"]._data)
                 mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * decay)))
@@ -72,8 +54,7 @@ class NAdam(Optimizer):
                 state["mu_product"]._data *= mu  # float32, as in PyTorch
                 mu_product = state["mu_product"].item()
                 lerp_(m, g, 1 - beta1)
-                v *= beta2
-                v += (1 - beta2) * g * g
+                ema_sq_(v, g, beta2)
                 denom = xp.sqrt(v / bias_correction2)
                 denom += eps
                 x += (-lr * (1.0 - mu) / (1.0 - mu_product) * g) / denom

@@ -307,6 +307,22 @@ class Optimizer:
             if p._grad is not None:
                 yield p, p._grad._data
 
+    def _stepped(self, group: dict, buffers=(), **scalars):
+        """(param, state, gradient array) for each parameter of `group` that has a gradient,
+        after the bookkeeping the `_tensor_step` optimizers share: state created on first use
+        (`step`, then the float32 `scalars`, then zero `buffers` like the parameter), `step`
+        counted, and the gradient negated under `maximize`."""
+        for p, g in self._with_grad(group):
+            state = self.state[p]
+            if not state:
+                state["step"] = scalar_state(0.0)
+                for name, value in scalars.items():
+                    state[name] = scalar_state(value)
+                for name in buffers:
+                    state[name] = zeros_state(p)
+            state["step"]._data += 1
+            yield p, state, (-g if group["maximize"] else g)
+
 
 def _add(hooks: OrderedDict, hook, prepend: bool) -> RemovableHandle:
     handle = add_hook(hooks, hook)
@@ -381,6 +397,31 @@ def check_lr(lr) -> None:
 def check_nonneg(name: str, value) -> None:
     if not 0.0 <= value:
         raise ValueError(f"Invalid {name} value: {value}")
+
+
+def check_adam_args(lr, betas, eps, weight_decay) -> None:
+    """The argument checks Adam and its variants share, in PyTorch's order."""
+    check_lr(lr)
+    check_nonneg("epsilon", eps)
+    check_betas(betas)
+    check_nonneg("weight_decay", weight_decay)
+
+
+def weight_decay(x, g, wd, lr=None, decoupled: bool = False):
+    """The gradient with L2 decay `wd * x` added; or, decoupled (AdamW), the gradient as is
+    and `x` shrunk in place by `1 - lr * wd`."""
+    if wd == 0:
+        return g
+    if decoupled:
+        x *= 1 - lr * wd
+        return g
+    return g + wd * x
+
+
+def ema_sq_(v, g, beta: float) -> None:
+    """`v = beta * v + (1 - beta) * g^2` in place (a running mean of squared gradients)."""
+    v *= beta
+    v += (1 - beta) * g * g
 
 
 def check_betas(betas) -> None:

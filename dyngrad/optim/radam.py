@@ -6,15 +6,13 @@ from dyngrad._backend import xp
 from dyngrad.optim.optimizer import (
     Optimizer,
     bump,
-    check_betas,
-    check_lr,
-    check_nonneg,
+    check_adam_args,
     closure_loss,
+    ema_sq_,
     lerp_,
     real,
-    scalar_state,
     to_scalar,
-    zeros_state,
+    weight_decay,
 )
 
 
@@ -28,11 +26,7 @@ class RAdam(Optimizer):
                  weight_decay: float = 0, decoupled_weight_decay: bool = False, *, foreach=None,
                  maximize: bool = False, capturable: bool = False,
                  differentiable: bool = False) -> None:
-        check_lr(lr)
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        check_betas(betas)
-        check_nonneg("weight_decay", weight_decay)
+        check_adam_args(lr, betas, eps, weight_decay)
         defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay,
                     "maximize": maximize, "foreach": foreach, "capturable": capturable,
                     "decoupled_weight_decay": decoupled_weight_decay,
@@ -45,27 +39,14 @@ class RAdam(Optimizer):
             lr = to_scalar(group["lr"])
             beta1, beta2 = group["betas"]
             eps, wd = group["eps"], group["weight_decay"]
-            for p, g in self._with_grad(group):
-                state = self.state[p]
-                if not state:
-                    state["step"] = scalar_state(0.0)
-                    state["exp_avg"] = zeros_state(p)
-                    state["exp_avg_sq"] = zeros_state(p)
-                if group["maximize"]:
-                    g = -g
-                state["step"]._data += 1
+            for p, state, g in self._stepped(group, ("exp_avg", "exp_avg_sq")):
                 step = state["step"].item()
                 x = p._data
-                if wd != 0:
-                    if group["decoupled_weight_decay"]:
-                        x *= 1 - lr * wd
-                    else:
-                        g = g + wd * x
+                g = weight_decay(x, g, wd, lr, group["decoupled_weight_decay"])
                 g, x = real(g), real(x)
                 m, v = real(state["exp_avg"]._data), real(state["exp_avg_sq"]._data)
                 lerp_(m, g, 1 - beta1)
-                v *= beta2
-                v += (1 - beta2) * g * g
+                ema_sq_(v, g, beta2)
                 bias_correction2 = 1 - beta2**step
                 corrected = m / (1 - beta1**step)
                 rho_inf = 2 / (1 - beta2) - 1

@@ -9,11 +9,11 @@ from dyngrad.optim.optimizer import (
     check_lr,
     check_nonneg,
     closure_loss,
+    ema_sq_,
     lerp_,
     real,
-    scalar_state,
     to_scalar,
-    zeros_state,
+    weight_decay,
 )
 
 
@@ -28,8 +28,7 @@ class RMSprop(Optimizer):
                  capturable: bool = False, foreach=None, maximize: bool = False,
                  differentiable: bool = False) -> None:
         check_lr(lr)
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
+        check_nonneg("epsilon", eps)
         check_nonneg("momentum", momentum)
         check_nonneg("weight_decay", weight_decay)
         check_nonneg("alpha", alpha)
@@ -44,23 +43,15 @@ class RMSprop(Optimizer):
             lr = to_scalar(group["lr"])
             alpha, eps, wd = group["alpha"], group["eps"], group["weight_decay"]
             momentum, centered = group["momentum"], group["centered"]
-            for p, g in self._with_grad(group):
-                state = self.state[p]
-                if not state:
-                    state["step"] = scalar_state(0.0)
-                    state["square_avg"] = zeros_state(p)
-                    if momentum > 0:
-                        state["momentum_buffer"] = zeros_state(p)
-                    if centered:
-                        state["grad_avg"] = zeros_state(p)
-                if group["maximize"]:
-                    g = -g
-                state["step"]._data += 1
-                if wd != 0:
-                    g = g + wd * p._data
+            buffers = ["square_avg"]
+            if momentum > 0:
+                buffers.append("momentum_buffer")
+            if centered:
+                buffers.append("grad_avg")
+            for p, state, g in self._stepped(group, buffers):
+                g = weight_decay(p._data, g, wd)
                 g, x, v = real(g), real(p._data), real(state["square_avg"]._data)
-                v *= alpha
-                v += (1 - alpha) * g * g
+                ema_sq_(v, g, alpha)
                 if centered:
                     mean = real(state["grad_avg"]._data)
                     lerp_(mean, g, 1 - alpha)

@@ -26,7 +26,48 @@ def _renumber(modules: dict) -> None:
         modules[str(i)] = m
 
 
-class Sequential(Module):
+class _NumberedModules(Module):
+    """What Sequential and ModuleList share: submodules keyed "0", "1", ..., renumbered after
+    every insertion or deletion."""
+
+    def __delitem__(self, idx) -> None:
+        keys = list(self._modules)
+        for key in keys[idx] if isinstance(idx, slice) else [keys[_index(idx, len(self))]]:
+            del self._modules[key]
+        _renumber(self._modules)
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def append(self, module: Module):
+        self.add_module(str(len(self)), module)
+        return self
+
+    def extend(self, modules):
+        for m in modules:
+            self.append(m)
+        return self
+
+    def insert(self, index: int, module: Module):
+        self._modules[""] = module
+        keys = list(self._modules)
+        keys.insert(index, keys.pop())
+        reordered = {k: self._modules[k] for k in keys}
+        self._modules.clear()
+        self._modules.update(reordered)
+        _renumber(self._modules)
+        return self
+
+    def pop(self, key: int) -> Module:
+        m = self[key]
+        del self[key]
+        return m
+
+
+class Sequential(_NumberedModules):
     """Modules applied one after the other: `Sequential(a, b)(x) == b(a(x))`."""
 
     def __init__(self, *args):
@@ -47,44 +88,9 @@ class Sequential(Module):
         key = list(self._modules)[_index(idx, len(self))]
         setattr(self, key, module)
 
-    def __delitem__(self, idx) -> None:
-        keys = list(self._modules)
-        for key in keys[idx] if isinstance(idx, slice) else [keys[_index(idx, len(self))]]:
-            del self._modules[key]
-        _renumber(self._modules)
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
 
     def __add__(self, other: Sequential) -> Sequential:
         return Sequential(*self, *other)
-
-    def append(self, module: Module) -> Sequential:
-        self.add_module(str(len(self)), module)
-        return self
-
-    def extend(self, modules) -> Sequential:
-        for m in modules:
-            self.append(m)
-        return self
-
-    def insert(self, index: int, module: Module) -> Sequential:
-        self._modules[""] = module
-        keys = list(self._modules)
-        keys.insert(index, keys.pop())
-        reordered = {k: self._modules[k] for k in keys}
-        self._modules.clear()
-        self._modules.update(reordered)
-        _renumber(self._modules)
-        return self
-
-    def pop(self, key: int) -> Module:
-        m = self[key]
-        del self[key]
-        return m
 
     def forward(self, input):
         for module in self:
@@ -92,7 +98,7 @@ class Sequential(Module):
         return input
 
 
-class ModuleList(Module):
+class ModuleList(_NumberedModules):
     """A list of modules whose parameters are registered (`(0): ...`, `(1): ...`)."""
 
     def __init__(self, modules=None):
@@ -108,17 +114,6 @@ class ModuleList(Module):
     def __setitem__(self, idx, module) -> None:
         setattr(self, str(_index(idx, len(self))), module)
 
-    def __delitem__(self, idx) -> None:
-        keys = list(self._modules)
-        for key in keys[idx] if isinstance(idx, slice) else [keys[_index(idx, len(self))]]:
-            del self._modules[key]
-        _renumber(self._modules)
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
 
     def __iadd__(self, modules) -> ModuleList:
         return self.extend(modules)
@@ -126,22 +121,8 @@ class ModuleList(Module):
     def __add__(self, other) -> ModuleList:
         return ModuleList([*self, *other])
 
-    def append(self, module: Module) -> ModuleList:
-        self.add_module(str(len(self)), module)
-        return self
-
-    def extend(self, modules) -> ModuleList:
-        for m in modules:
-            self.append(m)
-        return self
-
     def insert(self, index: int, module: Module) -> None:
-        Sequential.insert(self, index, module)
-
-    def pop(self, key: int) -> Module:
-        m = self[key]
-        del self[key]
-        return m
+        super().insert(index, module)
 
     def __repr__(self) -> str:
         """Runs of identical submodules print once: `(0-2): 3 x Linear(...)`."""

@@ -6,7 +6,7 @@ import math
 
 from dyngrad.nn import functional as F
 from dyngrad.nn import init
-from dyngrad.nn.modules.linear import empty_parameter
+from dyngrad.nn.modules.linear import empty_bias, empty_parameter
 from dyngrad.nn.modules.module import Module
 
 __all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d",
@@ -59,10 +59,7 @@ class _ConvNd(Module):
         else:
             shape = (out_channels, in_channels // groups, *self.kernel_size)
         self.weight = empty_parameter(*shape, dtype=dtype)
-        if bias:
-            self.bias = empty_parameter(out_channels, dtype=dtype)
-        else:
-            self.register_parameter("bias", None)
+        self.register_parameter("bias", empty_bias(bias, out_channels, dtype))
         self.reset_parameters()
 
     def reset_parameters(self) -> None:

@@ -21,6 +21,11 @@ def empty_parameter(*shape, dtype=None) -> Parameter:
     return Parameter(Tensor._make(xp.empty(shape, d.np)))
 
 
+def empty_bias(bias: bool, n: int, dtype=None) -> Parameter | None:
+    """The `bias` of a layer built with bias=True (an `empty_parameter` of n), else None."""
+    return empty_parameter(n, dtype=dtype) if bias else None
+
+
 class Identity(Module):
     """Returns its input (arguments are accepted and ignored)."""
 
@@ -40,10 +45,7 @@ class Linear(Module):
         self.in_features = in_features
         self.out_features = out_features
         self.weight = empty_parameter(out_features, in_features, dtype=dtype)
-        if bias:
-            self.bias = empty_parameter(out_features, dtype=dtype)
-        else:
-            self.register_parameter("bias", None)
+        self.register_parameter("bias", empty_bias(bias, out_features, dtype))
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -102,10 +104,7 @@ class Bilinear(Module):
         self.in2_features = in2_features
         self.out_features = out_features
         self.weight = empty_parameter(out_features, in1_features, in2_features, dtype=dtype)
-        if bias:
-            self.bias = empty_parameter(out_features, dtype=dtype)
-        else:
-            self.register_parameter("bias", None)
+        self.register_parameter("bias", empty_bias(bias, out_features, dtype))
         self.reset_parameters()
 
     def reset_parameters(self) -> None:

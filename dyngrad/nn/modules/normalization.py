@@ -18,6 +18,20 @@ def _filled(shape, value, dtype=None) -> Tensor:
     return Tensor._make(xp.full(shape, value, d.np))
 
 
+def _init_affine(module: Module, affine: bool, shape, bias: bool, dtype) -> None:
+    """Register the learnable `weight` (ones) and `bias` (zeros) of `shape`, or None for each
+    that is switched off."""
+    if affine:
+        module.weight = Parameter(_filled(shape, 1.0, dtype))
+        if bias:
+            module.bias = Parameter(_filled(shape, 0.0, dtype))
+        else:
+            module.register_parameter("bias", None)
+    else:
+        module.register_parameter("weight", None)
+        module.register_parameter("bias", None)
+
+
 class _NormBase(Module):
     """Per-channel affine parameters and (optionally) running statistics."""
 
@@ -32,15 +46,7 @@ class _NormBase(Module):
         self.momentum = momentum
         self.affine = affine
         self.track_running_stats = track_running_stats
-        if affine:
-            self.weight = Parameter(_filled(num_features, 1.0, dtype))
-            if bias:
-                self.bias = Parameter(_filled(num_features, 0.0, dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _init_affine(self, affine, num_features, bias, dtype)
         if track_running_stats:
             self.register_buffer("running_mean", _filled(num_features, 0.0, dtype))
             self.register_buffer("running_var", _filled(num_features, 1.0, dtype))
@@ -163,15 +169,7 @@ class LayerNorm(Module):
         self.normalized_shape = tuple(normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
-        if elementwise_affine:
-            self.weight = Parameter(_filled(self.normalized_shape, 1.0, dtype))
-            if bias:
-                self.bias = Parameter(_filled(self.normalized_shape, 0.0, dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _init_affine(self, elementwise_affine, self.normalized_shape, bias, dtype)
 
     def forward(self, input):
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
@@ -193,15 +191,7 @@ class GroupNorm(Module):
         self.num_channels = num_channels
         self.eps = eps
         self.affine = affine
-        if affine:
-            self.weight = Parameter(_filled(num_channels, 1.0, dtype))
-            if bias:
-                self.bias = Parameter(_filled(num_channels, 0.0, dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _init_affine(self, affine, num_channels, bias, dtype)
 
     def forward(self, input):
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
