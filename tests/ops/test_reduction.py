@@ -191,7 +191,8 @@ INTEGER_OPS = {
 
 
 # PyTorch rejects bool argmax; test_errors checks that error instead
-INTEGER_CASES = [(name, data) for name in INTEGER_OPS for data in ("int64", "bool", "uint8", "int32")
+INTEGER_CASES = [(name, data) for name in INTEGER_OPS
+                 for data in ("int64", "bool", "uint8", "int32")
                  if not (name == "argmax" and data == "bool")]
 
 
