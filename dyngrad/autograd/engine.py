@@ -28,7 +28,7 @@ def sum_to(g, shape: tuple):
         i + lead for i, s in enumerate(shape) if s == 1 and g.shape[i + lead] != 1
     )
     if type(g) is xp.ndarray or not hasattr(g, "_data"):
-        g = xp.sum(g, axis=axes, keepdims=True) if axes else g
+        g = xp.add.reduce(g, axis=axes, keepdims=True) if axes else g
         return g.reshape(shape)
     if axes:
         g = g.sum(axes, keepdim=True)
