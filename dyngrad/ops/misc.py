@@ -24,6 +24,7 @@ from dyngrad.ops.inplace import apply_inplace
 from dyngrad.ops.reduction import _quiet, _return_type, norm_grad
 
 __all__ = [
+    "chain_matmul",
     "expand_copy", "diagonal_copy", "alias_copy", "as_strided_copy", "narrow_copy", "view_copy",
     "permute_copy", "unbind_copy", "unfold_copy", "squeeze_copy", "unsqueeze_copy",
     "transpose_copy", "t_copy", "split_copy", "split_with_sizes", "split_with_sizes_copy",
@@ -1239,3 +1240,20 @@ def _inplace(fn, name: str):
 for _name, _fn in (("fmod_", fmod), ("ldexp_", ldexp), ("nextafter_", nextafter),
                    ("renorm_", renorm), ("addbmm_", addbmm), ("addr_", addr)):
     setattr(Tensor, _name, _inplace(_fn, _name))
+
+
+def chain_matmul(*matrices) -> Tensor:
+    """The product of 2-D matrices (deprecated in PyTorch for `torch.linalg.multi_dot`)."""
+    from dyngrad.ops.creation import clone
+    from dyngrad.ops.decompositions import multi_dot
+
+    warnings.warn(
+        "torch.chain_matmul is deprecated and will be removed in a future PyTorch release. Use "
+        "torch.linalg.multi_dot instead, which accepts a list of two or more tensors rather than "
+        "multiple parameters.",
+        UserWarning,
+        stacklevel=2,
+    )
+    if len(matrices) == 1:
+        return clone(matrices[0])
+    return multi_dot(list(matrices))

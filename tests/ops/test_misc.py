@@ -355,3 +355,12 @@ def test_error(name):
                     lambda: torch.ops.aten.slice(torch.ones(3), 0, 0, 2, 0))
         return
     check_error(ERRORS[name])
+
+
+def test_chain_matmul():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        check_op("chain_matmul", array(2, 3), array(3, 4), array(4, 2))
+        check_op("chain_matmul", array(2, 3))
