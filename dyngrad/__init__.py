@@ -42,6 +42,7 @@ from dyngrad.ops.gather_scatter import *  # noqa: F403
 from dyngrad.ops.repeat import *  # noqa: F403
 from dyngrad.ops.linalg import *  # noqa: F403
 from dyngrad.ops.misc import *  # noqa: F403
+from dyngrad.ops.native import *  # noqa: F403
 from dyngrad.ops.random import *  # noqa: F403
 from dyngrad.ops.reduction import *  # noqa: F403
 from dyngrad.ops.shape import *  # noqa: F403

@@ -10,6 +10,7 @@ from dyngrad.ops import (  # noqa: F401 - imported for their Tensor methods
     inplace,
     linalg,
     misc,
+    native,
     random,
     reduction,
     repeat,

@@ -654,13 +654,17 @@ class LinalgCholeskyExBackward0(Node):
     _saved_names = ("L",)
 
     def backward(self, grad, _info=None):
-        (L,) = self.saved_tensors
-        if self.upper:
-            L, grad = _mH(L), _mH(grad)
-        gA = _tril(_mH(L) @ grad)
-        gA = 0.5 * (gA + _mH(_tril(gA, -1)))
-        gA = _solve_tri(_mH(L), gA, True)
-        return _solve_tri(L, gA, False, False)
+        return _cholesky_grad(grad, self.saved_tensors[0], self.upper)
+
+
+def _cholesky_grad(grad, L, upper: bool):
+    """PyTorch's cholesky_backward."""
+    if upper:
+        L, grad = _mH(L), _mH(grad)
+    gA = _tril(_mH(L) @ grad)
+    gA = 0.5 * (gA + _mH(_tril(gA, -1)))
+    gA = _solve_tri(_mH(L), gA, True)
+    return _solve_tri(L, gA, False, False)
 
 
 def _cholesky_info(a):
@@ -1269,32 +1273,38 @@ class LinalgHouseholderProductBackward0(Node):
 
     def backward(self, grad):
         A, tau = self.saved_tensors
-        m, n = P.data(A).shape[-2:]
-        k = P.data(tau).shape[-1]
-        vs = [_reflector(A, i) for i in range(k)]
-        ts = [P.unsqueeze(tau[..., i:i + 1], -1) for i in range(k)]
-        # Q = H_0 ... H_{k-1} E: prefixes P_i = H_0 ... H_{i-1}, suffixes S_i = H_{i+1} ... E
-        eye = P.const(xp.eye(m, dtype=P.data(A).dtype), A)
-        suffix = [None] * k
-        s = eye[..., :, :n]
-        for i in range(k - 1, -1, -1):
-            suffix[i] = s
-            s = s - ts[i] * (vs[i] @ (_mH(vs[i]) @ s))
-        prefix = eye
-        gv, gt = [], []
-        for i in range(k):
-            v, t = vs[i], ts[i]
-            a = prefix @ v
-            b = _mH(suffix[i]) @ v
-            Gb = grad @ b
-            gt.append(-(_mH(a) @ Gb)[..., 0, :])
-            gv.append(-_conj(t) * (_mH(prefix) @ Gb) - t * (suffix[i] @ (_mH(grad) @ a)))
-            prefix = prefix - t * (a @ _mH(v))
-        if not k:
-            return P.zeros_like(grad), None
-        if n > k:
-            gv.append(P.zeros_like_shape(gv[0], P.data(gv[0]).shape[:-1] + (n - k,)))
-        return _tril(P.cat(gv, -1), -1), P.cat(gt, -1)
+        return _householder_grad(grad, A, tau, P.data(A).shape[-1])
+
+
+def _householder_grad(grad, A, tau, q_cols: int):
+    """Gradients (A, tau) of Q = the first q_cols columns of H_0 ... H_{k-1}, given Q's."""
+    m, n = P.data(A).shape[-2], q_cols
+    k = P.data(tau).shape[-1]
+    vs = [_reflector(A, i) for i in range(k)]
+    ts = [P.unsqueeze(tau[..., i:i + 1], -1) for i in range(k)]
+    # Q = H_0 ... H_{k-1} E: prefixes P_i = H_0 ... H_{i-1}, suffixes S_i = H_{i+1} ... E
+    eye = P.const(xp.eye(m, dtype=P.data(A).dtype), A)
+    suffix = [None] * k
+    s = eye[..., :, :n]
+    for i in range(k - 1, -1, -1):
+        suffix[i] = s
+        s = s - ts[i] * (vs[i] @ (_mH(vs[i]) @ s))
+    prefix = eye
+    gv, gt = [], []
+    for i in range(k):
+        v, t = vs[i], ts[i]
+        a = prefix @ v
+        b = _mH(suffix[i]) @ v
+        Gb = grad @ b
+        gt.append(-(_mH(a) @ Gb)[..., 0, :])
+        gv.append(-_conj(t) * (_mH(prefix) @ Gb) - t * (suffix[i] @ (_mH(grad) @ a)))
+        prefix = prefix - t * (a @ _mH(v))
+    if not k:
+        return P.zeros_like(A), None
+    a_cols = P.data(A).shape[-1]
+    if a_cols > k:
+        gv.append(P.zeros_like_shape(gv[0], P.data(gv[0]).shape[:-1] + (a_cols - k,)))
+    return _tril(P.cat(gv, -1), -1), P.cat(gt, -1)
 
 
 def _np_householder(a, tau):
@@ -1802,3 +1812,230 @@ def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
 def cross(input, other, *, dim=-1):
     """The cross product of 3-vectors along `dim`."""
     return _cross(input, other, dim=dim)
+
+
+# --- legacy torch.* spellings (torch.qr, torch.svd, torch.lu, ...) ------------------------------
+legacy_qr_type = _return_type("qr", ("Q", "R"))
+legacy_svd_type = _return_type("svd", ("U", "S", "V"))
+lu_with_info_type = _return_type("_lu_with_info", ("LU", "pivots", "info"))
+lu_unpack_type = _return_type("lu_unpack", ("P", "L", "U"))
+triangular_solve_type = _return_type("triangular_solve", ("solution", "cloned_coefficient"))
+
+
+@method("qr")
+def legacy_qr(input, some=True):
+    """torch.qr: linalg.qr in 'reduced' (`some`) or 'complete' mode."""
+    return legacy_qr_type(qr(input, "reduced" if some else "complete"))
+
+
+@method("svd")
+def legacy_svd(input, some=True, compute_uv=True):
+    """torch.svd: (U, S, V) with A = U diag(S) V^H (V, not Vh); without `compute_uv`, U and V are
+    zero matrices of full size."""
+    check_tensor(input, "svd")
+    if input.ndim < 2:
+        raise RuntimeError("linalg.svd: input should have at least 2 dimensions, but has "
+                           f"{input.ndim} dimensions instead")
+    _check_svd(input, "svd", None)
+    if not compute_uv:
+        m, n = input._data.shape[-2:]
+        batch, dt = input._data.shape[:-2], input._data.dtype
+        S = svdvals(input)
+        return legacy_svd_type((_make(xp.zeros(batch + (m, m), dt)), S,
+                                _make(xp.zeros(batch + (n, n), dt))))
+    U, S, Vh = _svd(input, not some)
+    return legacy_svd_type((U, S, Vh.mH))
+
+
+class CholeskyBackward0(Node):
+    _saved_names = ("result",)
+
+    def backward(self, grad):
+        return _cholesky_grad(grad, self.saved_tensors[0], self.upper)
+
+
+@method("cholesky")
+def legacy_cholesky(input, upper=False):
+    """torch.cholesky: linalg.cholesky under its own node."""
+    check_tensor(input, "cholesky")
+    _check_square(input, "cholesky")
+    _check_float(input, "cholesky")
+    outs = _cholesky_ex(input.detach(), bool(upper), "cholesky")
+    _raise_info(outs[1]._data, "cholesky", _CHOL)
+    return record(CholeskyBackward0, outs[0]._data, (input,), save=(OUT,), upper=bool(upper))
+
+
+@method("lu")
+def legacy_lu(A, pivot=True, get_infos=False):
+    """torch.lu: (LU, pivots) of lu_factor_ex, plus its `info` with `get_infos`."""
+    outs = _lu_factor_ex(A, pivot, "_lu_with_info")  # singular A is no error, as in torch
+    return lu_with_info_type(outs) if get_infos else (outs[0], outs[1])
+
+
+class LuUnpackBackward0(Node):
+    def backward(self, _gP, gL, gU):
+        """PyTorch's lu_unpack_backward: L's strict lower and U's upper triangle, each padded
+        to LU's (m, n) shape."""
+        m, n = self.size
+        k = min(m, n)
+        parts = []
+        if gL is not None:
+            low = _tril(gL, -1)
+            if n > k:
+                low = P.cat([low, P.zeros_like_shape(low, P.data(low).shape[:-1] + (n - k,))], -1)
+            parts.append(low)
+        if gU is not None:
+            up = _triu(gU)
+            if m > k:
+                up = P.cat([up, P.zeros_like_shape(up, P.data(up).shape[:-2] + (m - k, n))], -2)
+            parts.append(up)
+        return sum(parts[1:], parts[0]) if parts else None
+
+
+def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True):
+    """(P, L, U) from lu_factor's packed (LU, pivots); parts not asked for are empty."""
+    check_tensor(LU_data, "lu_unpack", "LU_data")
+    check_tensor(LU_pivots, "lu_unpack", "LU_pivots", 2)
+    lu_, piv = LU_data._data, LU_pivots._data
+    if piv.dtype != xp.int32:
+        raise RuntimeError("torch.lu_unpack: LU_pivots is expected to be a contiguous tensor of "
+                           "torch.int32 dtype.\nNote: this function is intended to be used with "
+                           "the output produced by torch.linalg.lu_factor")
+    m, n = lu_.shape[-2:]
+    k = min(m, n)
+    empty = xp.zeros((0,), lu_.dtype)
+    perm = _permutation(piv, m).astype(lu_.dtype) if unpack_pivots else empty
+    if unpack_data:
+        low = xp.tril(lu_[..., :, :k], -1) + xp.eye(m, k, dtype=lu_.dtype)
+        up = xp.triu(lu_[..., :k, :])
+    else:
+        low = up = empty
+    outs = record_multi(LuUnpackBackward0, [perm, low, up], (LU_data,),
+                        differentiable=(False, unpack_data, unpack_data), size=(m, n))
+    return lu_unpack_type(outs)
+
+
+@method("lu_solve")
+def legacy_lu_solve(input, LU_data, LU_pivots):
+    """torch.lu_solve(b, LU, pivots): linalg.lu_solve with its arguments reordered."""
+    return lu_solve(LU_data, LU_pivots, input)
+
+
+class TriangularSolveBackward0(Node):
+    _saved_names = ("A", "solution")
+
+    def backward(self, gX, gM):
+        A, X = self.saved_tensors
+        need_b, need_a = _needs(self)
+        upper, unit = self.upper, self.unitriangular
+        if self.transpose:  # solve op(A) X = b with op(A) = A^T: differentiate in op(A)
+            A, upper = P.transpose(A, -1, -2), not upper
+        gB = gA = None
+        if gX is not None:
+            gB = _solve_tri(_mH(A), gX, not upper, True, unit)
+            if need_a:
+                gA = -(gB @ _mH(X))
+                gA = _triu(gA, int(unit)) if upper else _tril(gA, -int(unit))
+                if self.transpose:
+                    gA = P.transpose(gA, -1, -2)
+        if gM is not None and need_a:
+            gA = gM if gA is None else gA + gM
+        return (gB if need_b else None), gA
+
+
+@method("triangular_solve")
+def triangular_solve(input, A, upper=True, transpose=False, unitriangular=False):
+    """torch.triangular_solve(b, A): (X, copy of A) with op(A) X = b, op(A) = A or A^T, A upper
+    (lower) triangular."""
+    check_tensor(input, "triangular_solve")
+    check_tensor(A, "triangular_solve", "A", 2)
+    b, a = input._data, A._data
+    for arr, name in ((b, "b"), (a, "A")):
+        if arr.ndim < 2:
+            raise RuntimeError(f"torch.triangular_solve: Expected {name} to have at least 2 "
+                               f"dimensions, but it has {arr.ndim} dimensions instead")
+    if b.dtype != a.dtype:
+        raise RuntimeError("Expected b and A to have the same dtype, but found b of type "
+                           f"{_short(b)} and A of type {_short(a)} instead.")
+    if a.shape[-1] != a.shape[-2]:
+        raise RuntimeError("A must be batches of square matrices, but they are "
+                           f"{a.shape[-2]} by {a.shape[-1]} matrices")
+    if a.shape[-1] != b.shape[-2]:
+        raise RuntimeError(f"Incompatible matrix sizes for triangular_solve: each A matrix is "
+                           f"{a.shape[-2]} by {a.shape[-1]} but each b matrix is {b.shape[-2]} "
+                           f"by {b.shape[-1]}")
+    batch = _broadcast_batch(b.shape[:-2], a.shape[:-2])
+    at = _swap(a) if transpose else a
+    x = _np_trsm(at, b, bool(upper) != bool(transpose), True, unitriangular)
+    m = xp.array(xp.broadcast_to(a, tuple(batch) + a.shape[-2:]))
+    outs = record_multi(TriangularSolveBackward0, [_fmat(x), _fmat(m)], (input, A),
+                        upper=bool(upper), transpose=bool(transpose),
+                        unitriangular=bool(unitriangular))
+    _save(outs, A, SavedOutput(outs[0]))
+    return triangular_solve_type(outs)
+
+
+__all__ += ["lu_unpack", "triangular_solve"]
+
+
+class OrmqrBackward0(Node):
+    _saved_names = ("self", "input2", "input3")
+
+    def backward(self, grad):
+        A, tau, C = self.saved_tensors
+        need_a, need_tau, need_c = _needs(self)
+        left, transpose = self.left, self.transpose
+        gC = _ormqr_any(A, tau, grad, left, not transpose) if need_c else None
+        gA = gtau = None
+        if need_a or need_tau:
+            if left:
+                gQ = C @ _mH(grad) if transpose else grad @ _mH(C)
+            else:
+                gQ = _mH(grad) @ C if transpose else _mH(C) @ grad
+            gA, gtau = _householder_grad(gQ, A, tau, P.data(A).shape[-2])
+        return gA, gtau, gC
+
+
+def _np_ormqr(a, tau, c, left: bool, transpose: bool):
+    m, n = a.shape[-2:]
+    if n < m:
+        a = xp.concatenate([a, xp.zeros(a.shape[:-1] + (m - n,), a.dtype)], -1)
+    q = _np_householder(a, tau)
+    if transpose:
+        q = _np_mH(q)
+    return q @ c if left else c @ q
+
+
+def _ormqr_any(A, tau, C, left: bool, transpose: bool):
+    tensors, (A, tau, C) = _lift(A, tau, C)
+    if tensors:
+        return ormqr(A, tau, C, left, transpose)
+    return _np_ormqr(A, tau, C, left, transpose)
+
+
+@method("ormqr")
+def ormqr(input, input2, input3, left=True, transpose=False):
+    """op(Q) @ C (C @ op(Q) when not `left`) for Q = H_0 ... H_{k-1}, the m x m product of the
+    Householder reflectors geqrf leaves in (input, tau); op(Q) = Q^H with `transpose`."""
+    check_tensor(input, "ormqr")
+    check_tensor(input2, "ormqr", "input2", 2)
+    check_tensor(input3, "ormqr", "input3", 3)
+    a, t, c = input._data, input2._data, input3._data
+    m = c.shape[-2] if left else c.shape[-1]
+    if a.ndim < 2 or c.ndim < 2:
+        raise RuntimeError("torch.ormqr: input must have at least 2 dimensions.")
+    if a.shape[-2] != m:
+        raise RuntimeError(f"torch.ormqr: Expected input.shape[-2] to be equal to "
+                           f"other.shape[{-2 if left else -1}], but got {a.shape[-2]} != {m}")
+    if t.shape[-1] != min(m, a.shape[-1]):
+        raise RuntimeError(f"torch.ormqr: tau.shape[-1] must be equal to min(other.shape"
+                           f"[{-2 if left else -1}], input.shape[-1])")
+    if not a.dtype == t.dtype == c.dtype:
+        raise RuntimeError(f"torch.ormqr: Expected input, tau and other to have the same dtype, "
+                           f"got {_short(a)}, {_short(t)} and {_short(c)}")
+    out = _np_ormqr(a, t, c, bool(left), bool(transpose))
+    return record(OrmqrBackward0, _fmat(out), (input, input2, input3),
+                  save=(input, input2, input3), left=bool(left), transpose=bool(transpose))
+
+
+__all__ += ["ormqr"]

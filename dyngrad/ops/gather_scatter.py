@@ -133,7 +133,7 @@ def _src_values(src, index):
 
 
 def np_scatter(a, dim: int, index, src, reduce=None):
-    out = a.copy()
+    out = xp.array(a, order="C")  # an ndarray even for a NumPy scalar (0-d results)
     if not index.size:
         return out
     view, key = _scatter_view(out, dim, index)
@@ -148,7 +148,7 @@ def np_scatter(a, dim: int, index, src, reduce=None):
 
 
 def np_scatter_add(a, dim: int, index, src):
-    out = a.copy()
+    out = xp.array(a, order="C")  # an ndarray even for a NumPy scalar (0-d results)
     if not index.size:
         return out
     view, key = _scatter_view(out, dim, index)
@@ -173,7 +173,7 @@ def _identity(reduce: str, dt):
 
 
 def np_scatter_reduce(a, dim: int, index, src, reduce: str, include_self: bool = True):
-    out = a.copy()
+    out = xp.array(a, order="C")  # an ndarray even for a NumPy scalar (0-d results)
     if not index.size:
         return out
     view, key = _scatter_view(out, dim, index)
@@ -203,7 +203,7 @@ def _index_key(dim: int, index) -> tuple:
 
 
 def np_index_add(a, dim: int, index, src, alpha=1):
-    out = a.copy()
+    out = xp.array(a, order="C")  # an ndarray even for a NumPy scalar (0-d results)
     view = _as1d(out)
     v = src if alpha == 1 else src * alpha
     xp.add.at(view, _index_key(dim, index), xp.reshape(v, _indexed_shape(view, dim, index)))
@@ -215,14 +215,14 @@ def _indexed_shape(a, dim, index) -> tuple:
 
 
 def np_index_copy(a, dim: int, index, src):
-    out = a.copy()
+    out = xp.array(a, order="C")  # an ndarray even for a NumPy scalar (0-d results)
     view = _as1d(out)
     view[_index_key(dim, index)] = xp.reshape(src, _indexed_shape(view, dim, index))
     return out
 
 
 def np_index_fill(a, dim: int, index, value):
-    out = a.copy()
+    out = xp.array(a, order="C")  # an ndarray even for a NumPy scalar (0-d results)
     _as1d(out)[_index_key(dim, index)] = value
     return out
 
@@ -245,7 +245,7 @@ def np_take(a, index):
 
 
 def np_put(a, index, src, accumulate=False):
-    out = a.copy()
+    out = xp.array(a, order="C")  # an ndarray even for a NumPy scalar (0-d results)
     flat = out.reshape(-1)
     if accumulate:
         xp.add.at(flat, index.reshape(-1), src.reshape(-1))

@@ -247,34 +247,36 @@ def _batched_matmul(a: Tensor, b: Tensor) -> Tensor:
     return _product(UnsafeViewBackward0, a, b)
 
 
+def _matrices_product(cls, input, mat2, fname: str, ndim: int, rank_errors: tuple, kernel: str,
+                      check) -> Tensor:
+    """mm / bmm: PyTorch's type, rank (`rank_errors` for input, mat2), dtype and shape checks in
+    its order, then the product."""
+    check_tensor(input, fname)
+    check_tensor(mat2, fname, "mat2", 2)
+    for t, error in zip((input, mat2), rank_errors, strict=True):
+        if t._data.ndim != ndim:
+            raise RuntimeError(error)
+    _no_bool(kernel, input, mat2)
+    check(input._data.shape, mat2._data.shape, input._data.dtype, mat2._data.dtype)
+    return _product(cls, input, mat2)
+
+
 @method("mm")
 @_supports_out
 def mm(input, mat2) -> Tensor:
     """Matrix @ matrix."""
-    check_tensor(input, "mm")
-    check_tensor(mat2, "mm", "mat2", 2)
-    if input._data.ndim != 2:
-        raise RuntimeError("self must be a matrix")
-    if mat2._data.ndim != 2:
-        raise RuntimeError("mat2 must be a matrix")
-    _no_bool("addmm_impl_cpu_", input, mat2)
-    _check_mm(input._data.shape, mat2._data.shape, input._data.dtype, mat2._data.dtype)
-    return _product(MmBackward0, input, mat2)
+    return _matrices_product(MmBackward0, input, mat2, "mm", 2,
+                             ("self must be a matrix", "mat2 must be a matrix"),
+                             "addmm_impl_cpu_", _check_mm)
 
 
 @method("bmm")
 @_supports_out
 def bmm(input, mat2) -> Tensor:
     """Batch of matrix products: (b, n, m) @ (b, m, p)."""
-    check_tensor(input, "bmm")
-    check_tensor(mat2, "bmm", "mat2", 2)
-    if input._data.ndim != 3:
-        raise RuntimeError("batch1 must be a 3D tensor")
-    if mat2._data.ndim != 3:
-        raise RuntimeError("batch2 must be a 3D tensor")
-    _no_bool("bmm", input, mat2)
-    _check_bmm(input._data.shape, mat2._data.shape, input._data.dtype, mat2._data.dtype)
-    return _product(BmmBackward0, input, mat2)
+    return _matrices_product(BmmBackward0, input, mat2, "bmm", 3,
+                             ("batch1 must be a 3D tensor", "batch2 must be a 3D tensor"), "bmm",
+                             _check_bmm)
 
 
 @method("mv")
@@ -697,17 +699,22 @@ def tensordot(a, b, dims=2) -> Tensor:
             raise RuntimeError("both dimension lists should have same length")
     if a._data.dtype != b._data.dtype:
         raise RuntimeError("both inputs should have same dtype")
-    sa, sb = a._data.shape, b._data.shape
+    sa, sb = list(a._data.shape), list(b._data.shape)
     la = list(range(len(sa)))
     lb = list(range(len(sa), len(sa) + len(sb)))
     for x, y in zip(da, db, strict=True):
         i, j = _wrap_dim(x, len(sa)), _wrap_dim(y, len(sb))
-        if sa[i] != sb[j]:
+        if sa[i] != sb[j] and 1 not in (sa[i], sb[j]):
             raise RuntimeError(
                 f"contracted dimensions need to match, but first has size {sa[i]} in dim {x} and "
                 f"second has size {sb[j]} in dim {y}"
             )
+        sa[i] = sb[j] = max(sa[i], sb[j])  # a size-1 dim broadcasts against the other's size
         lb[j] = la[i]
+    if sa != list(a._data.shape):
+        a = a.expand(sa)
+    if sb != list(b._data.shape):
+        b = b.expand(sb)
     out_labels = [x for x in la if x not in lb] + [x for x in lb if x not in la]
     sizes = dict(zip(la, sa, strict=True)) | dict(zip(lb, sb, strict=True))
     return _contract("ViewBackward0", [a, b], [la, lb], out_labels, sizes)

@@ -423,6 +423,27 @@ def channel_shuffle(input: Tensor, groups: int) -> Tensor:
                      "ChannelShuffleBackward0")
 
 
+def antialias_matrix(size: int, out: int, align_corners: bool, scale_factor):
+    """(out, size) interpolation matrix of PyTorch's antialiased bilinear resampling: a
+    triangle filter widened by the scale when downsampling, weights normalized per output."""
+    if align_corners:
+        scale = (size - 1) / (out - 1) if out > 1 else 0.0
+    else:
+        scale = 1 / scale_factor if scale_factor else size / out
+    support = scale if scale >= 1 else 1.0
+    inv = 1 / scale if scale >= 1 else 1.0
+    w = xp.zeros((out, size))
+    for i in range(out):
+        center = scale * (i + 0.5)
+        lo = max(int(center - support + 0.5), 0)
+        hi = min(int(center + support + 0.5), size)
+        j = xp.arange(lo, hi)
+        f = xp.maximum(0.0, 1 - xp.abs((j - center + 0.5) * inv))
+        total = f.sum()
+        w[i, lo:hi] = f / total if total else f
+    return w
+
+
 def _resample_matrix(size: int, out: int, mode: str, align_corners, scale):
     """The (out, size) matrix of one dim's resampling, with PyTorch's CPU index arithmetic
     (nearest modes compute their source index in float32, as its kernels do)."""
@@ -531,8 +552,13 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
     if antialias and not (mode in ("bilinear", "bicubic", "lanczos") and input.ndim == 4):
         raise ValueError("Anti-alias option is restricted to bilinear, bicubic, and lanczos modes "
                          "and requires a 4-D tensor as input")
+    if antialias and mode == "bilinear":
+        mats = [antialias_matrix(s, o, align_corners, sc)
+                for s, o, sc in zip(input.shape[2:], output_size, scales, strict=True)]
+        return separable(input, mats, "UpsampleBilinear2DAaBackward0")
     if antialias:
-        raise NotImplementedError("interpolate: antialias=True is not supported by dyngrad")
+        raise NotImplementedError(f"interpolate: antialias=True with mode='{mode}' is not "
+                                  "supported by dyngrad")
     rank, name = _UPSAMPLE.get(mode, (-1, ""))
     if mode == "area" and 1 <= n <= 3:
         from dyngrad.nn.functional import pooling

@@ -16,9 +16,15 @@ from dyngrad._backend import xp
 from dyngrad._tensor import Tensor
 from dyngrad.autograd.node import Node
 from dyngrad.nn.functional.activation import logsigmoid
-from dyngrad.nn.functional.loss import _reduce_np, _scale, check_reduction, legacy_reduction
+from dyngrad.nn.functional.loss import (
+    _reduce_np,
+    _scale,
+    check_reduction,
+    cross_entropy,
+    legacy_reduction,
+)
 from dyngrad.nn.functional.loss import reduce as _apply_reduction
-from dyngrad.nn.functional.misc import pairwise_distance
+from dyngrad.nn.functional.misc import linear, pairwise_distance
 from dyngrad.ops import _poly as P
 from dyngrad.ops._core import record
 from dyngrad.ops.arithmetic import NotImplemented as _NoDerivative
@@ -27,7 +33,7 @@ __all__ = [
     "kl_div", "poisson_nll_loss", "gaussian_nll_loss", "margin_ranking_loss",
     "hinge_embedding_loss", "cosine_embedding_loss", "soft_margin_loss", "multi_margin_loss",
     "multilabel_margin_loss", "multilabel_soft_margin_loss", "triplet_margin_loss",
-    "triplet_margin_with_distance_loss", "ctc_loss",
+    "triplet_margin_with_distance_loss", "ctc_loss", "linear_cross_entropy",
 ]
 
 
@@ -474,3 +480,39 @@ def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths, target_lengths, 
     if reduction == "sum":
         return res.sum()
     return res if batched else res.squeeze(0)
+
+
+def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weight=None,
+                         reduction="mean", ignore_index=None, label_smoothing=0.0, options=None):
+    """cross_entropy(linear(input, linear_weight, linear_bias), target): torch's reference path
+    (`options`, its chunked-memory settings, change nothing here: the values are the same)."""
+    if input.ndim < 1 or input.ndim > 2:
+        raise RuntimeError(f"expected input with dimensionality 1 or 2, got {input.ndim}")
+    if linear_weight.ndim < 2:
+        raise RuntimeError("expected linear_weight with dimensionality at least 2, got "
+                           f"{linear_weight.ndim}")
+    batches, in_features = tuple(input.shape[:-1]), input.shape[-1]
+    if in_features != linear_weight.shape[-1]:
+        raise RuntimeError(
+            "expected equal input and linear_weight last dimensions (in_features), "
+            f"got {input.shape[-1]} and {linear_weight.shape[-1]}, respectively")
+    classes, out_features = linear_weight.shape[0], tuple(linear_weight.shape[1:-1])
+    if linear_bias is not None and tuple(linear_bias.shape) != (classes, *out_features):
+        raise RuntimeError(f"expected linear_bias shape {(classes, *out_features)}, got "
+                           f"{tuple(linear_bias.shape)}")
+    if out_features and not batches:
+        raise RuntimeError(
+            f"K-dimensional loss defined by linear_weight shape {tuple(linear_weight.shape)} "
+            f"requires batched input, (N, {in_features}), got unbatched input with shape "
+            f"{tuple(input.shape)}")
+    logits_shape = (*batches, classes, *out_features)
+    if tuple(target.shape) == logits_shape and ignore_index is not None:
+        raise RuntimeError("ignore_index cannot be specified when target contains probabilities")
+    if out_features:
+        linear_weight = linear_weight.reshape(math.prod(out_features, start=classes), in_features)
+        if linear_bias is not None:
+            linear_bias = linear_bias.reshape(math.prod(out_features, start=classes))
+    logits = linear(input, linear_weight, linear_bias).reshape(logits_shape)
+    return cross_entropy(logits, target, weight=weight, reduction=reduction,
+                         ignore_index=-100 if ignore_index is None else ignore_index,
+                         label_smoothing=label_smoothing)

@@ -14,7 +14,7 @@ from dyngrad._backend import xp
 from dyngrad._tensor import Tensor
 from dyngrad.autograd.node import Node
 from dyngrad.ops import _poly as P
-from dyngrad.ops._core import check_tensor, record
+from dyngrad.ops._core import check_tensor, record, record_multi
 from dyngrad.ops.inplace import bump_version
 
 __all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "rms_norm",
@@ -69,6 +69,14 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     """Normalise each channel (dim 1) by batch statistics (training) or running ones (eval);
     training also updates the running statistics in place (unbiased variance)."""
     check_tensor(input, "batch_norm")
+    return _batch_norm(input, running_mean, running_var, weight, bias, training, momentum,
+                       eps)[0]
+
+
+def _batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps,
+                cls=NativeBatchNormBackward0):
+    """(output, mean, invstd) of batch_norm: the statistics used (batch or running ones),
+    recorded under node class `cls` (torch's native variants differ only in name)."""
     a = input._data
     if training and a.shape[0] * math.prod(a.shape[2:]) == 1:
         raise ValueError(
@@ -78,7 +86,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         out = input.clone()
         if weight is not None:
             out = out * weight[0]
-        return out if bias is None else out + bias[0]
+        return (out if bias is None else out + bias[0]), None, None
     dims = (0,) + tuple(range(2, a.ndim))
     shape = (1, -1) + (1,) * (a.ndim - 2)
     if training:
@@ -103,9 +111,9 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         out = out * weight._data.reshape(shape)
     if bias is not None:
         out = out + bias._data.reshape(shape)
-    return record(NativeBatchNormBackward0, out.astype(a.dtype, copy=False),
-                  (input, weight, bias), save=(input, weight), training=training, eps=eps,
-                  mean=mean, invstd=invstd)
+    res = record(cls, out.astype(a.dtype, copy=False), (input, weight, bias),
+                 save=(input, weight), training=training, eps=eps, mean=mean, invstd=invstd)
+    return res, mean, invstd
 
 
 class NativeLayerNormBackward0(Node):
@@ -133,33 +141,56 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
             f"Given normalized_shape={list(shape)}, expected input with shape "
             f"[*, {', '.join(map(str, shape))}], but got input of size{list(input.shape)}"
         )
+    return _layer_norm(input, nd, weight, bias, eps)[0]
+
+
+def _layer_norm(input, nd: int, weight, bias, eps):
+    """(output, mean, rstd) of layer_norm over the last `nd` dims (statistics keep dims)."""
+    a = input._data
     dims = tuple(range(a.ndim - nd, a.ndim))
     mean = a.mean(axis=dims, keepdims=True)
     xc = a - mean
-    out = xc / xp.sqrt((xc * xc).mean(axis=dims, keepdims=True) + eps)
+    rstd = 1 / xp.sqrt((xc * xc).mean(axis=dims, keepdims=True) + eps)
+    out = xc * rstd
     if weight is not None:
         out = out * weight._data
     if bias is not None:
         out = out + bias._data
-    return record(NativeLayerNormBackward0, out, (input, weight, bias), save=(input, weight),
-                  nd=nd, eps=eps)
+    res = record(NativeLayerNormBackward0, out, (input, weight, bias), save=(input, weight),
+                 nd=nd, eps=eps)
+    return res, mean, rstd
 
 
 class NativeGroupNormBackward0(Node):
     _saved_names = ("input", "weight")
 
-    def backward(self, grad):
+    def backward(self, grad, gmean=None, grstd=None):
         x, w = self.saved_tensors
         n, c = x.shape[:2]
         g = self.groups
-        shape = (1, c) + (1,) * (x.ndim - 2)
-        dy = grad if w is None else grad * P.reshape(w, shape)
         grouped = (n, g, -1)
-        dx, xhat = _normalized_grad(P.reshape(x, grouped), P.reshape(dy, grouped), None, (2,),
-                                    self.eps)
-        dx, xhat = P.reshape(dx, x.shape), P.reshape(xhat, x.shape)
-        gw, gb = _affine_grads(self, grad, xhat, (0,) + tuple(range(2, x.ndim)))
+        dx = gw = gb = None
+        if grad is not None:
+            shape = (1, c) + (1,) * (x.ndim - 2)
+            dy = grad if w is None else grad * P.reshape(w, shape)
+            dx, xhat = _normalized_grad(P.reshape(x, grouped), P.reshape(dy, grouped), None,
+                                        (2,), self.eps)
+            dx, xhat = P.reshape(dx, x.shape), P.reshape(xhat, x.shape)
+            gw, gb = _affine_grads(self, grad, xhat, (0,) + tuple(range(2, x.ndim)))
+        # native_group_norm's statistics outputs count only together, as in PyTorch's formula
+        if gmean is not None and grstd is not None:
+            dx = _stats_grad(P.reshape(x, grouped), gmean, grstd, self.eps, dx, x.shape)
         return dx, gw, gb
+
+
+def _stats_grad(xg, gmean, grstd, eps, dx, shape):
+    """dx plus the gradient through the per-group mean and rstd of xg (n, groups, m)."""
+    m = xg.shape[2]
+    xc = xg - P.sum(xg, (2,), keepdim=True) / m
+    rstd = 1 / P.sqrt(P.sum(xc * xc, (2,), keepdim=True) / m + eps)
+    extra = P.reshape((P.unsqueeze(gmean, -1) - P.unsqueeze(grstd, -1) * (rstd * rstd * rstd)
+                       * xc) / m, shape)
+    return extra if dx is None else dx + extra
 
 
 def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
@@ -173,16 +204,33 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
             f"Expected number of channels in input to be divisible by num_groups, but got input "
             f"of shape {input.shape} and num_groups={num_groups}"
         )
+    return _group_norm(input, num_groups, weight, bias, eps)
+
+
+def _group_norm(input, num_groups: int, weight, bias, eps, stats: bool = False):
+    """group_norm's output, or with `stats` (output, mean, rstd) of one node (statistics of
+    shape (N, num_groups), differentiable as torch's native_group_norm's)."""
+    a = input._data
+    n, c = a.shape[:2]
     g = a.reshape(n, num_groups, -1)
-    gc = g - g.mean(axis=2, keepdims=True)
-    out = (gc / xp.sqrt((gc * gc).mean(axis=2, keepdims=True) + eps)).reshape(a.shape)
+    mean = g.mean(axis=2, keepdims=True)
+    gc = g - mean
+    rstd = 1 / xp.sqrt((gc * gc).mean(axis=2, keepdims=True) + eps)
+    out = (gc * rstd).reshape(a.shape)
     shape = (1, c) + (1,) * (a.ndim - 2)
     if weight is not None:
         out = out * weight._data.reshape(shape)
     if bias is not None:
         out = out + bias._data.reshape(shape)
-    return record(NativeGroupNormBackward0, out, (input, weight, bias), save=(input, weight),
-                  groups=num_groups, eps=eps)
+    if not stats:
+        return record(NativeGroupNormBackward0, out, (input, weight, bias), save=(input, weight),
+                      groups=num_groups, eps=eps)
+    outs = record_multi(NativeGroupNormBackward0, [out, mean[..., 0], rstd[..., 0]],
+                        (input, weight, bias), save=(input, weight), groups=num_groups, eps=eps)
+    node = outs[0]._grad_fn
+    if node is not None:  # outputs no gradient reaches get None, not zeros
+        node._out_meta = [None] * 3
+    return outs
 
 
 def instance_norm(input: Tensor, running_mean=None, running_var=None, weight=None, bias=None,

@@ -15,12 +15,15 @@ from dyngrad._tensor import Tensor
 from dyngrad.autograd.node import Node
 from dyngrad.nn.functional._linear_op import linear_op, separable
 from dyngrad.ops._core import check_tensor, record, record_multi
+from dyngrad.ops.random import rand
 
 __all__ = ["max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "avg_pool2d", "avg_pool3d",
            "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d",
            "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d",
            "max_pool1d_with_indices", "max_pool2d_with_indices", "max_pool3d_with_indices",
-           "max_unpool1d", "max_unpool2d", "max_unpool3d"]
+           "max_unpool1d", "max_unpool2d", "max_unpool3d", "fractional_max_pool2d",
+           "fractional_max_pool3d", "fractional_max_pool2d_with_indices",
+           "fractional_max_pool3d_with_indices"]
 
 _as_strided = xp.lib.stride_tricks.as_strided
 
@@ -337,7 +340,16 @@ def _adaptive_max(n, input, output_size, return_indices, name):
         for i in range(n):
             idx = idx * spatial[i] + ranges[i][0] + offs[i]
         index[(Ellipsis, *cell)] = idx
-    size = math.prod(spatial)
+    cls = AdaptiveMaxPool3DBackward0 if n == 3 else AdaptiveMaxPool2DBackward0
+    return _record_max(cls, input, values, index, n, return_indices)
+
+
+def _record_max(cls, input, values, index, n: int, return_indices: bool):
+    """Record a max pooling whose maxima `values` sit at the flat in-plane positions `index`
+    (over the last n dims of input); its gradient scatters to those positions."""
+    a = input._data
+    lead = a.shape[:-n]
+    size = math.prod(a.shape[-n:])
 
     def scatter(g):
         rows = xp.arange(math.prod(lead)).reshape(lead + (1,) * n) * size
@@ -349,7 +361,6 @@ def _adaptive_max(n, input, output_size, return_indices, name):
         return xp.take_along_axis(g.reshape(lead + (size,)), index.reshape(lead + (-1,)),
                                   axis=-1).reshape(index.shape)
 
-    cls = AdaptiveMaxPool3DBackward0 if n == 3 else AdaptiveMaxPool2DBackward0
     res, _ = record_multi(cls, [values, index], (input,), differentiable=(True, False),
                           scatter=scatter, gather=gather,
                           scatter_name=cls.__name__.replace("Backward0", "BackwardBackward0"))
@@ -461,3 +472,99 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
 def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
     """The inverse of max_pool3d: values back at their argmax positions, zeros elsewhere."""
     return _max_unpool(3, input, indices, kernel_size, stride, padding, output_size)
+
+
+# --- fractional max pooling --------------------------------------------------------------------
+def _intervals(u, size: int, out: int, pool: int):
+    """Window starts along one dim for samples u (planes,): PyTorch's pseudo-random sequence
+    int((i + u) * alpha) - int(u * alpha), the last window ending at the input's end."""
+    starts = xp.full(u.shape + (out,), size - pool, xp.int64)
+    if out > 1:
+        alpha = (size - pool) / (out - 1)
+        i = xp.arange(out - 1)
+        starts[:, :-1] = ((i + u[:, None]) * alpha).astype(xp.int64) - (
+            (u * alpha).astype(xp.int64))[:, None]
+    return starts
+
+
+def _fractional_max(n, input, kernel_size, output_size, output_ratio, return_indices,
+                    _random_samples):
+    name = f"fractional_max_pool{n}d"
+    _check_input(input, n, name)
+    a = input._data
+    spatial = a.shape[-n:]
+    kernel = _tuple(kernel_size, n)
+    if output_size is None:
+        if output_ratio is None:
+            raise ValueError(f"{name} requires specifying either an output_size or an "
+                             "output_ratio")
+        outs = tuple(int(s * r) for s, r in zip(spatial, _tuple(output_ratio, n), strict=True))
+    else:
+        outs = _tuple(output_size, n)
+    where = f"{name}()" if n == 2 else f"{name}_out()"
+    for s, o, k, dim in zip(spatial, outs, kernel, ("time", "height", "width")[3 - n:],
+                            strict=True):
+        if o + k - 1 > s:
+            raise RuntimeError(f"{where}: pool {dim} {k} too large relative to input {dim} {s}")
+    planes = a.shape[-n - 1]
+    batch = 1 if a.ndim == n + 1 else a.shape[0]
+    if _random_samples is None:
+        _random_samples = rand(batch, planes, n, dtype=input.dtype)
+    u = _random_samples._data.reshape(-1, n)
+    count = u.shape[0]
+    # the samples are given W first (then H, for 2-d), T first (then H, W) for 3-d
+    order = (1, 0) if n == 2 else (0, 1, 2)
+    starts = [_intervals(u[:, order[d]], spatial[d], outs[d], kernel[d]) for d in range(n)]
+    # flat in-plane index of every (plane, out cell, kernel offset)
+    shape = (count,) + outs + kernel
+    index = xp.zeros(shape, xp.int64)
+    for d in range(n):
+        pos = starts[d].reshape((count,) + tuple(outs[d] if j == d else 1 for j in range(n))
+                                + (1,) * n)
+        off = xp.arange(kernel[d]).reshape((1,) * (1 + n) + tuple(
+            kernel[d] if j == d else 1 for j in range(n)))
+        index = index * spatial[d] + pos + off
+    flat = a.reshape(count, -1)
+    win = xp.take_along_axis(flat, index.reshape(count, -1), axis=1).reshape(
+        (count,) + outs + (-1,))
+    cand = index.reshape((count,) + outs + (-1,))
+    arg = xp.where(xp.isnan(win).any(-1), xp.isnan(win).argmax(-1), win.argmax(-1))[..., None]
+    values = xp.take_along_axis(win, arg, -1)[..., 0].reshape(a.shape[:-n] + outs)
+    index = xp.take_along_axis(cand, arg, -1)[..., 0].reshape(a.shape[:-n] + outs)
+    cls = FractionalMaxPool3DBackward0 if n == 3 else FractionalMaxPool2DBackward0
+    return _record_max(cls, input, values, index, n, return_indices)
+
+
+class FractionalMaxPool2DBackward0(_MaxPoolBackward):
+    pass
+
+
+class FractionalMaxPool3DBackward0(_MaxPoolBackward):
+    pass
+
+
+def fractional_max_pool2d(input, kernel_size, output_size=None, output_ratio=None,
+                          return_indices=False, _random_samples=None):
+    """Max over kernel_size windows at pseudo-random starts (one random sample per plane and
+    dim, drawn unless `_random_samples` (N, C, 2) gives them), output_size (or ratio) of them."""
+    return _fractional_max(2, input, kernel_size, output_size, output_ratio, return_indices,
+                           _random_samples)
+
+
+def fractional_max_pool3d(input, kernel_size, output_size=None, output_ratio=None,
+                          return_indices=False, _random_samples=None):
+    """fractional_max_pool2d over 3-d windows (`_random_samples` of shape (N, C, 3))."""
+    return _fractional_max(3, input, kernel_size, output_size, output_ratio, return_indices,
+                           _random_samples)
+
+
+def fractional_max_pool2d_with_indices(input, kernel_size, output_size=None, output_ratio=None,
+                                       return_indices=False, _random_samples=None):
+    return _fractional_max(2, input, kernel_size, output_size, output_ratio, True,
+                           _random_samples)
+
+
+def fractional_max_pool3d_with_indices(input, kernel_size, output_size=None, output_ratio=None,
+                                       return_indices=False, _random_samples=None):
+    return _fractional_max(3, input, kernel_size, output_size, output_ratio, True,
+                           _random_samples)

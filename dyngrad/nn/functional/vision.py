@@ -7,6 +7,7 @@ gradients with respect to the input and to the grid come out of autograd.
 
 from __future__ import annotations
 
+import itertools
 import warnings
 
 import dyngrad
@@ -141,40 +142,47 @@ def _source_index(coord: Tensor, size: int, padding_mode: str, align_corners: bo
     return x
 
 
-def _gather(input: Tensor, n_idx, y, x):
-    """input[n, :, y, x] for integer arrays (N, Ho, Wo), zero where (y, x) is off the image:
-    (N, Ho, Wo, C)."""
-    h, w = input.shape[-2:]
-    inside = (y >= 0) & (y < h) & (x >= 0) & (x < w)
-    vals = input[Tensor._make(n_idx), :, Tensor._make(xp.clip(y, 0, h - 1)),
-                 Tensor._make(xp.clip(x, 0, w - 1))]
+def _gather(input: Tensor, n_idx, idx: list):
+    """input[n, :, *idx] for integer arrays (N, *out) per spatial dim, zero where the point is
+    off the input: (N, *out, C)."""
+    inside = True
+    for c, s in zip(idx, input.shape[2:], strict=True):
+        inside = inside & (c >= 0) & (c < s)
+    vals = input[(Tensor._make(n_idx), slice(None),
+                  *(Tensor._make(xp.clip(c, 0, s - 1))
+                    for c, s in zip(idx, input.shape[2:], strict=True)))]
     return vals * Tensor._make(inside[..., None].astype(input._data.dtype))
 
 
 def _grid_sample(input, grid, mode, padding_mode, align_corners):
-    h, w = input.shape[-2:]
-    ix = _source_index(grid[..., 0], w, padding_mode, align_corners)
-    iy = _source_index(grid[..., 1], h, padding_mode, align_corners)
-    n_idx = xp.arange(input.shape[0])[:, None, None]
+    sizes = input.shape[2:]
+    n = len(sizes)
+    # grid[..., 0] indexes the last dim (x), grid[..., 1] the one before (y), ...
+    pos = [_source_index(grid[..., n - 1 - d], s, padding_mode, align_corners)
+           for d, s in enumerate(sizes)]
+    n_idx = xp.arange(input.shape[0]).reshape((-1,) + (1,) * n)
+    back = (0, n + 1, *range(1, n + 1))
     if mode == "nearest":
-        x0 = xp.rint(ix._data).astype(xp.int64)
-        y0 = xp.rint(iy._data).astype(xp.int64)
-        return _gather(input, n_idx, y0, x0).permute(0, 3, 1, 2)
-    x0 = xp.floor(ix._data).astype(xp.int64)
-    y0 = xp.floor(iy._data).astype(xp.int64)
-    wx1 = (ix - Tensor._make(x0.astype(ix._data.dtype))).unsqueeze(-1)
-    wy1 = (iy - Tensor._make(y0.astype(iy._data.dtype))).unsqueeze(-1)
-    wx0, wy0 = 1 - wx1, 1 - wy1
-    out = (_gather(input, n_idx, y0, x0) * (wy0 * wx0)
-           + _gather(input, n_idx, y0, x0 + 1) * (wy0 * wx1)
-           + _gather(input, n_idx, y0 + 1, x0) * (wy1 * wx0)
-           + _gather(input, n_idx, y0 + 1, x0 + 1) * (wy1 * wx1))
-    return out.permute(0, 3, 1, 2)
+        return _gather(input, n_idx, [xp.rint(p._data).astype(xp.int64) for p in pos]).permute(
+            *back)
+    lo = [xp.floor(p._data).astype(xp.int64) for p in pos]
+    w1 = [(p - Tensor._make(f.astype(p._data.dtype))).unsqueeze(-1) for p, f in zip(
+        pos, lo, strict=True)]
+    out = None
+    for corner in itertools.product((0, 1), repeat=n):
+        weight = None
+        for d, c in enumerate(corner):
+            wd = w1[d] if c else 1 - w1[d]
+            weight = wd if weight is None else weight * wd
+        term = _gather(input, n_idx, [f + c for f, c in zip(lo, corner, strict=True)]) * weight
+        out = term if out is None else out + term
+    return out.permute(*back)
 
 
 def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mode: str = "zeros",
                 align_corners: bool | None = None) -> Tensor:
-    """Sample (N, C, H, W) input at the (x, y) points of an (N, Ho, Wo, 2) grid in [-1, 1]."""
+    """Sample (N, C, H, W) input at the (x, y) points of an (N, Ho, Wo, 2) grid in [-1, 1]
+    (or (N, C, D, H, W) input at the (x, y, z) points of an (N, Do, Ho, Wo, 3) grid)."""
     if mode not in ("bilinear", "nearest", "bicubic"):
         raise ValueError("nn.functional.grid_sample(): expected mode to be 'bilinear', 'nearest' "
                          f"or 'bicubic', but got: '{mode}'")
@@ -189,13 +197,20 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mod
             "since 1.3.0. Please specify align_corners=True if the old behavior is desired. See "
             "the documentation of grid_sample for details.", stacklevel=2)
         align_corners = False
-    if input.ndim != 4:
-        raise NotImplementedError("grid_sample: dyngrad supports 4-D (N, C, H, W) input only")
-    if grid.ndim != 4 or grid.shape[-1] != 2 or grid.shape[0] != input.shape[0]:
-        raise RuntimeError(
-            "grid_sampler(): expected grid to have size 2 in last dimension and the same batch "
-            f"size as input, but got input with sizes {list(input.shape)} and grid with sizes "
-            f"{list(grid.shape)}")
-    return composite("GridSampler2DBackward0",
+    if input.ndim not in (4, 5):
+        raise NotImplementedError("grid_sample: dyngrad supports 4-D (N, C, H, W) and 5-D "
+                                  "(N, C, D, H, W) input only")
+    n = input.ndim - 2
+    sizes = f"input with sizes {list(input.shape)} and grid with sizes {list(grid.shape)}"
+    if grid.ndim != input.ndim:
+        raise RuntimeError(f"grid_sampler(): expected {input.ndim}D input and grid with same "
+                           f"number of dimensions, but got {sizes}")
+    if grid.shape[0] != input.shape[0]:
+        raise RuntimeError("grid_sampler(): expected grid and input to have same batch size, "
+                           f"but got {sizes}")
+    if grid.shape[-1] != n:
+        raise RuntimeError(f"grid_sampler(): expected grid to have size {n} in last dimension, "
+                           f"but got grid with sizes {list(grid.shape)}")
+    return composite(f"GridSampler{n}DBackward0",
                      lambda x, g: _grid_sample(x, g, mode, padding_mode, align_corners),
                      input, grid)
