@@ -209,9 +209,12 @@ def _head(e: BaseException) -> str:
 
 
 def _is_identity(fn) -> bool:
+    """True when `fn` returns its argument unchanged, for single values and for tuples (some
+    OpInfo output processors, e.g. eigh's sign-invariant one, only act on tuples)."""
     marker = object()
+    pair = (marker, marker)
     try:
-        return fn(marker) is marker
+        return fn(marker) is marker and fn(pair) is pair
     except Exception:  # noqa: BLE001 - any failure means "not the identity"
         return False
 
