@@ -22,7 +22,7 @@ from typing import NamedTuple
 from dyngrad._backend import xp
 from dyngrad._tensor import Tensor
 from dyngrad.autograd import grad_mode
-from dyngrad.autograd.node import Node, engine_state
+from dyngrad.autograd.node import Node, SavedOutput, engine_state
 
 
 class _State:
@@ -267,7 +267,17 @@ def record(record_fn, cls, data, inputs: tuple, save: tuple, attrs: dict, multi:
             for o, tangent in zip(group, results, strict=True):
                 if tangent is not None:
                     o._extra()["tangent"] = (state.gen, tangent)
+                    _give_saved_output(o)
     return outs
+
+
+def _give_saved_output(out: Tensor) -> None:
+    """If out's node saved out itself (exp, tanh, ...), the saved copy carries the tangent too:
+    a backward formula run under forward AD (jacfwd of jacrev) differentiates through it."""
+    node = out._grad_fn
+    for item in (node._saved or ()) if node is not None else ():
+        if type(item) is SavedOutput and item.data is out._data:
+            item.tangent = out._x["tangent"]
 
 
 _SOURCE = (Node(), 0)  # an edge that only tells a formula "compute this input's gradient"

@@ -47,7 +47,7 @@ engine_state = _EngineState()
 class SavedOutput:
     """A node's own output, kept as data plus version so the node does not own its output tensor."""
 
-    __slots__ = ("data", "version", "saved_version", "output_nr", "requires_grad")
+    __slots__ = ("data", "version", "saved_version", "output_nr", "requires_grad", "tangent")
 
     def __init__(self, tensor):
         self.data = tensor._data
@@ -55,6 +55,16 @@ class SavedOutput:
         self.saved_version = self.version[0]
         self.output_nr = tensor._output_nr
         self.requires_grad = tensor._requires_grad
+        self.tangent = None  # forward AD: the output's tangent, set once it is computed
+
+    def rebuild(self, node):
+        """The output as a tensor again (for `create_graph`), history and tangent included."""
+        from dyngrad._tensor import Tensor
+
+        t = Tensor._make(self.data, self.requires_grad, node, self.output_nr, self.version)
+        if self.tangent is not None:
+            t._extra()["tangent"] = self.tangent
+        return t
 
 
 # --- saved-tensor hooks (`torch.autograd.graph.saved_tensors_hooks`) --------------------------
@@ -112,7 +122,7 @@ def unpack_saved(node, item, as_tensor: bool):
             raise RuntimeError(version_error(item, item.saved_version, node))
         if not as_tensor:
             return item.data
-        return Tensor._make(item.data, item.requires_grad, node, item.output_nr, item.version)
+        return item.rebuild(node)
     if kind is not SavedPacked:
         return item
     value = item.unpack(item.packed)
@@ -209,7 +219,7 @@ class Node:
         if isinstance(item, bool | int | float | complex):  # a Python scalar operand, shown
             return Tensor._make(xp.asarray(item))  # as PyTorch shows it: a wrapped 0-dim tensor
         if isinstance(item, SavedOutput):
-            return Tensor._make(item.data, item.requires_grad, self, item.output_nr, item.version)
+            return item.rebuild(self)
         if isinstance(item, SavedPacked):
             return unpack_saved(self, item, True)
         return item
@@ -265,12 +275,8 @@ class Node:
                 if item.version[0] != item.saved_version:
                     raise RuntimeError(version_error(item, item.saved_version, self))
                 if as_tensor:
-                    from dyngrad._tensor import Tensor
 
-                    out.append(
-                        Tensor._make(item.data, item.requires_grad, self, item.output_nr,
-                                     item.version)
-                    )
+                    out.append(item.rebuild(self))
                 else:
                     out.append(item.data)
             elif type(item) is SavedPacked:
