@@ -307,7 +307,6 @@ def test_max_gradient_goes_to_returned_index():
     assert b.grad.tolist() == [[0.5, 0, 0.5], [0, 0, 0]]
 
 
-@pytest.mark.skipif(not hasattr(dyngrad.ops.comparison, "maximum"), reason="needs maximum")
 def test_binary_max_min():
     check_op(lambda x, y: x.max(y), array(2, 3), array(2, 3))
     check_op(with_lib(lambda lib, x, y: lib.min(x, y)), array(2, 3), array(3))
