@@ -50,6 +50,9 @@ def _kernel(name: str) -> str:
     return f'"{name}" not implemented for ' + "'{}'"
 
 
+_OUT_ONLY = (OUT,)
+
+
 def _finish(res: Tensor, out, name: str) -> Tensor:
     return res if out is None else _out(res, out, name)
 
@@ -84,14 +87,21 @@ def _float_fn(name: str, compute, node: str, saved: str | None, formula, no_comp
     functions it does not define on complex tensors."""
     cls = _node(node, saved, formula)
 
+    save_result = saved == "result"
+    save_self = saved == "self"
+
     def fn(input, *, out=None):
-        check_tensor(input, name)
-        a = float_data(input)
-        if no_complex is not None:
+        if not isinstance(input, Tensor):
+            check_tensor(input, name)
+        a = input._data
+        if a.dtype.kind not in "fc":
+            a = float_data(input)
+        elif no_complex is not None:
             _not_for(a, "c", *no_complex)
         data = compute(a)  # FP warnings are filtered (see dyngrad/_backend.py)
-        save = (input,) if saved == "self" else (OUT,) if saved == "result" else ()
-        return _finish(record(cls, data, (input,), save=save), out, name)
+        save = _OUT_ONLY if save_result else (input,) if save_self else ()
+        res = record(cls, data, (input,), save=save)
+        return res if out is None else _out(res, out, name)
 
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = f"Elementwise {name}; integer inputs give the default float dtype."
