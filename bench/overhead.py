@@ -36,14 +36,25 @@ def chain(lib, x, w):
     return y.sum()
 
 
-def fwd_bwd(lib, shape):
+def arithmetic_chain(lib, x, w):
+    """The same length of chain with + - * / only (no transcendental ops)."""
+    y = x
+    for _ in range(CHAIN // 4):
+        y = y * w
+        y = y + 0.5
+        y = y - x
+        y = y / 2.0
+    return y.sum()
+
+
+def fwd_bwd(lib, shape, body=chain):
     x = lib.tensor(np.full(shape, 0.3, np.float32), requires_grad=True)
     w = lib.tensor(np.full(shape, 0.9, np.float32), requires_grad=True)
 
     def step():
         x.grad = None
         w.grad = None
-        chain(lib, x, w).backward()
+        body(lib, x, w).backward()
 
     return step
 
@@ -108,6 +119,8 @@ def main() -> None:
     print(f"forward+backward time per op, chain of {CHAIN} mixed elementwise ops")
     compare("(4,4) float32", fwd_bwd(dyngrad, (4, 4)), fwd_bwd(torch, (4, 4)), reps=60)
     compare("0-dim float32", fwd_bwd(dyngrad, ()), fwd_bwd(torch, ()), reps=60)
+    compare("(4,4) float32, + - * / only", fwd_bwd(dyngrad, (4, 4), arithmetic_chain),
+            fwd_bwd(torch, (4, 4), arithmetic_chain), reps=60)
     matmul_case()
 
 
