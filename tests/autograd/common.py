@@ -22,6 +22,15 @@ class Raised(NamedTuple):
     message: str
 
 
+def doubling(lib, name: str = "Double", **methods):
+    """A custom `lib.autograd.Function` named `name` computing 2x (backward 2g), with `methods`
+    (e.g. `jvp=lambda ctx, t: ...`) added as further static methods."""
+    body = {"forward": staticmethod(lambda ctx, x: x * 2),
+            "backward": staticmethod(lambda ctx, g: g * 2)}
+    body.update({key: staticmethod(fn) for key, fn in methods.items()})
+    return type(name, (lib.autograd.Function,), body)
+
+
 def outcome(fn, *args, **kwargs):
     """fn(*args, **kwargs), or the exception it raised as a `Raised`."""
     try:

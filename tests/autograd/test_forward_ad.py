@@ -6,7 +6,7 @@ reverse-over-forward."""
 import numpy as np
 
 import dyngrad
-from tests.autograd.common import both, outcome
+from tests.autograd.common import both, doubling, outcome
 from tests.harness import array
 
 
@@ -141,14 +141,7 @@ def test_custom_function_jvp():
             def backward(ctx, g1, g2):
                 return g1, g1, None
 
-        class NoJvp(lib.autograd.Function):
-            @staticmethod
-            def forward(ctx, x):
-                return x * 2
-
-            @staticmethod
-            def backward(ctx, g):
-                return g * 2
+        NoJvp = doubling(lib, "NoJvp")
 
         class TooMany(NoJvp):
             @staticmethod

@@ -3,7 +3,7 @@ tensors, dirty / non-differentiable outputs, gradient materialization, and every
 
 import numpy as np
 
-from tests.autograd.common import both, name, outcome, warned
+from tests.autograd.common import both, doubling, name, outcome, warned
 
 
 def _x(lib, requires_grad=True, dtype=None):
@@ -57,16 +57,7 @@ def test_no_grad_and_non_requiring_inputs():
 def test_backward_twice():
     def prog(lib):
         Square = _square(lib)
-
-        class Double(lib.autograd.Function):
-            @staticmethod
-            def forward(ctx, x):
-                return x * 2
-
-            @staticmethod
-            def backward(ctx, g):
-                return g * 2
-
+        Double = doubling(lib)
         x = _x(lib)
         y = Square.apply(x, 1).sum()
         y.backward()
@@ -468,16 +459,7 @@ def test_create_graph_through_function():
 def test_node_hooks_and_direct_apply():
     def prog(lib):
         log = []
-
-        class Twice(lib.autograd.Function):
-            @staticmethod
-            def forward(ctx, x):
-                return x * 2
-
-            @staticmethod
-            def backward(ctx, g):
-                return g * 2
-
+        Twice = doubling(lib, "Twice")
         x = _x(lib)
         y = Twice.apply(x)
         y.grad_fn.register_prehook(lambda go: log.append(("pre", go)))

@@ -6,7 +6,7 @@ import pytest
 
 import dyngrad
 from dyngrad.autograd.gradcheck import GradcheckError
-from tests.autograd.common import both, outcome, warned
+from tests.autograd.common import both, doubling, outcome, warned
 
 
 def _inputs(lib, dtype=None):
@@ -51,20 +51,7 @@ def test_jacobian_mismatch_messages():
     def prog(lib):
         x, y = _inputs(lib)
         Wrong = _wrong(lib)
-
-        class BadJvp(lib.autograd.Function):
-            @staticmethod
-            def forward(ctx, x):
-                return x * 2
-
-            @staticmethod
-            def backward(ctx, g):
-                return g * 2
-
-            @staticmethod
-            def jvp(ctx, t):
-                return t * 3
-
+        BadJvp = doubling(lib, "BadJvp", jvp=lambda ctx, t: t * 3)
         check = lib.autograd.gradcheck
         return [outcome(check, Wrong.apply, (x, y)),
                 check(Wrong.apply, (x, y), raise_exception=False),
