@@ -332,8 +332,14 @@ def _jvp(func, primals, tangents, argnums, strict: bool, has_aux: bool):
         flat_out, spec = tree_flatten(output)
         _check_outputs(flat_out, JVP_STR)
         outs_tangents = [fwAD.tangent_of(o) for o in flat_out]
+    return _jvp_result(flat_out, outs_tangents, spec, aux, has_aux, strict,
+                       grad_mode.is_grad_enabled())
+
+
+def _jvp_result(flat_out, tangents, spec, aux, has_aux: bool, strict: bool, outer: bool):
+    """jvp's (output, tangent[, aux]): a missing tangent is zeros, or an error when strict."""
     out_tangents = []
-    for o, t in zip(flat_out, outs_tangents, strict=True):
+    for o, t in zip(flat_out, tangents, strict=True):
         if t is None:
             if strict:
                 raise RuntimeError(
@@ -342,7 +348,6 @@ def _jvp(func, primals, tangents, argnums, strict: bool, has_aux: bool):
                 )
             t = _zeros_like(o)
         out_tangents.append(t)
-    outer = grad_mode.is_grad_enabled()
     result = (tree_unflatten([_finish(o, outer) for o in flat_out], spec),
               tree_unflatten([_finish(t, outer) for t in out_tangents], spec))
     return (*result, tree_map(lambda a: _finish(a, outer), aux)) if has_aux else result
@@ -379,17 +384,5 @@ def _jvp_reverse(func, primals, flat_primals, flat_tangents, spec, argnums, stri
 
             jv = autograd_grad([v for v, _ in pairs], dummies, [t for _, t in pairs],
                                create_graph=graph, allow_unused=True)
-    out_tangents = []
-    for o, t in zip(flat_out, jv, strict=True):
-        if t is None:
-            if strict:
-                raise RuntimeError(
-                    "jvp(f, primals, tangents, strict=True): The output of f is independent of "
-                    "the inputs. This is not allowed with strict=True."
-                )
-            t = _zeros_like(o)
-        out_tangents.append(t)
     scope.active = False
-    result = (tree_unflatten([_finish(o, outer) for o in flat_out], out_spec),
-              tree_unflatten([_finish(t, outer) for t in out_tangents], out_spec))
-    return (*result, tree_map(lambda a: _finish(a, outer), aux)) if has_aux else result
+    return _jvp_result(flat_out, jv, out_spec, aux, has_aux, strict, outer)
