@@ -80,6 +80,25 @@ def array(*shape, low=-2.0, high=2.0, dtype=np.float64, away_from_zero=0.0, rng=
     return a.astype(dtype)
 
 
+def copy_state(dst, src) -> None:
+    """Copy torch module `src`'s parameters and buffers into dyngrad module `dst` (via NumPy)."""
+    dst.load_state_dict({k: dyngrad.from_numpy(v.detach().numpy().copy())
+                         for k, v in src.state_dict().items()})
+
+
+def module_pair(cls: str, *args, **kwargs):
+    """`nn.<cls>(*args, **kwargs)` in both libraries (float64), dyngrad's holding torch's
+    weights: (dyngrad module, torch module)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t = getattr(torch.nn, cls)(*args, **kwargs).double()
+        d = getattr(dyngrad.nn, cls)(*args, **kwargs).double()
+    copy_state(d, t)
+    return d, t
+
+
 def with_lib(f):
     """`f(lib, *tensors)` as the (dyngrad, torch) pair check_op accepts."""
     return functools.partial(f, dyngrad), functools.partial(f, torch)

@@ -7,12 +7,7 @@ import torch
 import dyngrad
 import dyngrad.nn  # noqa: F401 - attaches dyngrad.nn
 from tests.harness import check_error
-
-
-def copy_params(dst, src) -> None:
-    """Copy torch module `src`'s parameters and buffers into dyngrad module `dst` (via NumPy)."""
-    state = {k: dyngrad.from_numpy(v.detach().numpy().copy()) for k, v in src.state_dict().items()}
-    dst.load_state_dict(state)
+from tests.harness import copy_state as copy_params
 
 
 def build(lib):

@@ -1,7 +1,6 @@
 """Recurrent layers, cells and packed sequences against torch: same weights (copied through
 NumPy) and inputs give the same outputs, grad_fn names and gradients (float64)."""
 
-import warnings
 
 import numpy as np
 import pytest
@@ -10,24 +9,10 @@ import torch
 import dyngrad
 from dyngrad.nn.utils import rnn as d_rnn
 from tests.harness import array, check_error, check_op, with_lib
+from tests.harness import module_pair as pair
 
 t_rnn = torch.nn.utils.rnn
 RTOL, ATOL = 1e-9, 1e-12
-
-
-def copy_params(dst, src) -> None:
-    dst.load_state_dict({k: dyngrad.from_numpy(v.detach().numpy().copy())
-                         for k, v in src.state_dict().items()})
-
-
-def pair(cls: str, *args, **kw):
-    """The same layer in both libraries (float64), dyngrad's holding torch's weights."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        t = getattr(torch.nn, cls)(*args, **kw).double()
-        d = getattr(dyngrad.nn, cls)(*args, **kw).double()
-    copy_params(d, t)
-    return d, t
 
 
 def close(d, t, what: str) -> None:

@@ -9,6 +9,8 @@ import torch
 
 import dyngrad
 from tests.harness import array, check_error, check_op, with_lib
+from tests.harness import copy_state as copy_params
+from tests.harness import module_pair as pair
 
 F64 = (np.float64,)
 RTOL, ATOL = 1e-9, 1e-12
@@ -78,20 +80,6 @@ def test_sdpa_dropout_and_errors():
 
 
 # --- MultiheadAttention --------------------------------------------------------------------------
-def copy_params(dst, src) -> None:
-    dst.load_state_dict({k: dyngrad.from_numpy(v.detach().numpy().copy())
-                         for k, v in src.state_dict().items()})
-
-
-def pair(cls: str, *args, **kw):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        t = getattr(torch.nn, cls)(*args, **kw).double()
-        d = getattr(dyngrad.nn, cls)(*args, **kw).double()
-    copy_params(d, t)
-    return d, t
-
-
 def close(d, t, what: str) -> None:
     np.testing.assert_allclose(d.detach().numpy(), t.detach().numpy(), rtol=RTOL, atol=ATOL,
                                err_msg=what)

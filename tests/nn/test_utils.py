@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import dyngrad
-from tests.harness import array, check_error, check_op, fd_gradgrad, with_lib
+from tests.harness import array, check_error, check_op, copy_state, fd_gradgrad, with_lib
 
 RTOL, ATOL = 1e-10, 1e-12
 
@@ -115,11 +115,6 @@ def test_parameters_vector_round_trip():
     for a, b in zip(*res, strict=True):
         np.testing.assert_array_equal(a, b)
     check_error(lambda lib: lib.nn.utils.vector_to_parameters([1.0], []))
-
-
-def copy_state(dst, src) -> None:
-    dst.load_state_dict({k: dyngrad.from_numpy(v.detach().numpy().copy())
-                         for k, v in src.state_dict().items()})
 
 
 @pytest.mark.parametrize("dim", [0, 1, None, -1])
