@@ -275,7 +275,7 @@ def _wrap(g):
     return g if g is None or isinstance(g, Tensor) else Tensor._make(xp.asarray(g))
 
 
-def _unwrap(g, like):
+def _unwrap(g):
     if g is None or engine_state.create_graph:
         return g
     return g._data if hasattr(g, "_data") else g
@@ -292,7 +292,7 @@ def _pre_hooks(node, buf: list, hooks: dict, node_hooks: bool = True) -> list:
                 new = fn(_wrap(buf[nr]))
                 if new is not None:
                     _check_hook_size(fn, new, buf[nr])
-                    buf[nr] = _unwrap(new, buf[nr])
+                    buf[nr] = _unwrap(new)
     retain = hooks.get("retain")
     if retain:
         for nr, ref in retain.items():
@@ -304,7 +304,7 @@ def _pre_hooks(node, buf: list, hooks: dict, node_hooks: bool = True) -> list:
         for fn in list(pre.values()):
             new = fn(tuple(_wrap(g) for g in buf))
             if new is not None:
-                buf = [_unwrap(g, None) for g in new]
+                buf = [_unwrap(g) for g in new]
     return buf
 
 
@@ -331,7 +331,7 @@ def _post_hooks(node, results, buf, hooks: dict):
         new = fn(grads_in, grads_out)
         if new is not None:
             grads_in = tuple(new)
-    return tuple(_unwrap(g, None) for g in grads_in)
+    return tuple(_unwrap(g) for g in grads_in)
 
 
 def _check_hook_size(fn, new, old) -> None:

@@ -25,7 +25,6 @@ sin = _unary("sin", xp.sin)
 cos = _unary("cos", xp.cos)
 sign = _unary("sign", xp.sign)
 conj = _unary("conj", xp.conj)
-reciprocal = _unary("reciprocal", xp.reciprocal)
 floor = _unary("floor", xp.floor)
 tanh = _unary("tanh", xp.tanh)
 
@@ -104,13 +103,6 @@ def unsqueeze(x, dim):
     if isinstance(x, Tensor):
         return x.unsqueeze(dim)
     return xp.expand_dims(x, dim)
-
-
-def cast(x, like):
-    """x in the dtype of `like` (an array or tensor)."""
-    if isinstance(x, Tensor):
-        return x.to(like.dtype)
-    return x.astype(like.dtype)
 
 
 def zeros_like_shape(x, shape):
