@@ -5,14 +5,17 @@ it gives an output with tangent J·t, read back with `unpack_dual`. A tangent li
 `_x["tangent"]`, tagged with the level's generation, so leaving the level drops every tangent at
 once without visiting the tensors.
 
-No op has a forward formula of its own. While a level is open, `record()` (ops/_core.py) hands
-each op here, and the output tangent comes from the op's backward formula by the double-vjp
-trick: the formula's vector-Jacobian product `v -> J^T v` is linear in v, so differentiating
-`<J^T v, t>` with respect to v gives `J t`. This runs the formula on tensors with a dummy `v`
+While a level is open, `record()` (ops/_core.py) hands each op here. An op whose node defines
+`jvp` uses that forward formula (needed only where PyTorch's tangent is not the transpose of its
+backward formula, as for eigh and cholesky with a non-symmetric tangent). For every other op the
+output tangent comes from the op's backward formula by the double-vjp trick: the formula's
+vector-Jacobian product `v -> J^T v` is linear in v, so differentiating `<J^T v, t>` with
+respect to v gives `J t`. This runs the formula on tensors with a dummy `v`
 (as `create_graph=True` does), then one small backward. It costs a few times an op's backward,
 but every op that can be backpropagated is automatically forward-differentiable, and when an input
-requires grad the tangent records a graph too (reverse-over-forward works). Ops with complex
-tensors are not supported (the conjugations of complex backward formulas are not undone).
+requires grad the tangent records a graph too (reverse-over-forward works). Complex tensors need
+no special case: backward formulas follow PyTorch's conjugate-Wirtinger convention, under which
+this transposition gives J t for holomorphic and non-holomorphic ops alike.
 """
 
 from __future__ import annotations
@@ -252,12 +255,12 @@ def take_tangent(t: Tensor, result: Tensor) -> None:
 
 # --- the hook in record(): tangents by the double-vjp trick ------------------------------------
 def record(record_fn, cls, data, inputs: tuple, save: tuple, attrs: dict, multi: bool = False,
-           differentiable=None):
+           differentiable=None, materialize: bool = True):
     """`record_fn(...)` (record or record_multi) with forward AD off; then the outputs' tangents."""
     tangents = [tangent_of(t) if isinstance(t, Tensor) else None for t in inputs]
     with disabled():
         if multi:
-            outs = record_fn(cls, data, inputs, save, differentiable, **attrs)
+            outs = record_fn(cls, data, inputs, save, differentiable, materialize, **attrs)
         else:
             outs = record_fn(cls, data, inputs, save, **attrs)
         if any(t is not None for t in tangents):
@@ -287,11 +290,14 @@ def _jvp(cls, outs: tuple, mask: list, inputs: tuple, save: tuple, attrs: dict, 
     """J·t for each output of one op, from the op's backward formula (see the module doc)."""
     from dyngrad.autograd import grad as autograd_grad
     from dyngrad.autograd.engine import _fit
-    from dyngrad.ops._core import OUT
+    from dyngrad.ops._core import Out
 
     diff = [m and o._data.dtype.kind in "fc" for o, m in zip(outs, mask, strict=True)]
     if not any(diff):  # integer or boolean outputs carry no tangent
         return [None] * len(outs)
+    if all(t is None or not t._data.size for t in tangents) or not any(o._data.size for o in outs):
+        # empty tensors: nothing to differentiate (formulas may give nan or odd strides)
+        return [_zeros(o) if d else None for o, d in zip(outs, diff, strict=True)]
     keep_graph = grad_mode.state.enabled and (
         any(isinstance(t, Tensor) and t._requires_grad for t in inputs)
         or any(t is not None and t._requires_grad for t in tangents)
@@ -308,27 +314,31 @@ def _jvp(cls, outs: tuple, mask: list, inputs: tuple, save: tuple, attrs: dict, 
         node._out_meta = [(o._data.shape, o._data.dtype) for o in outs]
     saved = []
     for s in save:
-        if s is OUT:
-            s = outs[0]
+        if type(s) is Out:
+            s = outs[s.index]
         if isinstance(s, Tensor):
             s = s if keep_graph else Tensor._make(s._data)
             saved.append((s, s._vc[0]))
         else:
             saved.append(s)
     node._saved = tuple(saved)
+    if hasattr(node, "jvp"):  # the op has a forward formula of its own (module doc)
+        return _own_jvp(node, outs, diff, tangents)
     vs = [Tensor._make(xp.zeros(o._data.shape, o._data.dtype), True) for o in outs]
     prev = engine_state.create_graph, grad_mode.state.enabled
     engine_state.create_graph = grad_mode.state.enabled = True
+    ys, ts = [], []
     try:
         grads = node.apply(vs)
+        for g, t, meta in zip(grads, tangents, node._meta, strict=False):
+            if g is None or t is None or not isinstance(g, Tensor) or not g._requires_grad:
+                continue
+            if not t._data.size:  # an empty input contributes nothing
+                continue
+            ys.append(_fit(g, meta))  # reducing a broadcast gradient is part of the formula
+            ts.append(t)
     finally:
         engine_state.create_graph, grad_mode.state.enabled = prev
-    ys, ts = [], []
-    for g, t, meta in zip(grads, tangents, node._meta, strict=False):
-        if g is None or t is None or not isinstance(g, Tensor) or not g._requires_grad:
-            continue
-        ys.append(_fit(g, meta))
-        ts.append(t)
     wanted = [v for v, d in zip(vs, diff, strict=True) if d]
     if not ys or not wanted:
         jts = [None] * len(wanted)
@@ -340,8 +350,31 @@ def _jvp(cls, outs: tuple, mask: list, inputs: tuple, save: tuple, attrs: dict, 
             results.append(None)
             continue
         jt = next(it)
-        results.append(Tensor._make(xp.zeros_like(o._data)) if jt is None else jt)
+        results.append(_zeros(o) if jt is None else jt)
     return results
+
+
+
+def _own_jvp(node, outs: tuple, diff: list, tangents: list) -> list:
+    """Tangents from the node's `jvp(*input_tangents)`: a tangent per output (one tensor: the
+    first output's), None where an output gets zeros. The formula runs on tensors, as backward
+    formulas do under `create_graph`, so a tangent has history when its inputs do."""
+    prev = engine_state.create_graph, grad_mode.state.enabled
+    engine_state.create_graph = grad_mode.state.enabled = True
+    try:
+        results = node.jvp(*tangents)
+    finally:
+        engine_state.create_graph, grad_mode.state.enabled = prev
+    if not isinstance(results, tuple):
+        results = (results,)
+    results += (None,) * (len(outs) - len(results))  # outputs such as `info` get none
+    return [None if not d else _zeros(o) if r is None else r
+            for o, d, r in zip(outs, diff, results, strict=True)]
+
+
+
+def _zeros(out: Tensor) -> Tensor:
+    return Tensor._make(xp.zeros_like(out._data))
 
 
 __all__ = ["UnpackedDualTensor", "enter_dual_level", "exit_dual_level", "make_dual",

@@ -22,7 +22,19 @@ _anomaly = anomaly_mode.state
 _fw = forward_ad.state
 _FROM_NP = _dtype.FROM_NP
 _SCALARS = (bool, int, float, complex)
-OUT = object()  # placeholder in `save=`: the op's own output
+
+
+class Out:
+    """Placeholder in `save=`: output `index` of the op itself. A node saves its own outputs as
+    data plus version (SavedOutput), never as tensors, so it does not own them (no cycle)."""
+
+    __slots__ = ("index",)
+
+    def __init__(self, index: int):
+        self.index = index
+
+
+OUT = Out(0)  # the op's (first) output
 
 
 def record(cls, data, inputs: tuple, save: tuple = (), **attrs) -> Tensor:
@@ -103,17 +115,20 @@ def _edge_of(t) -> tuple:
 
 
 def record_multi(cls, datas: list, inputs: tuple, save: tuple = (), differentiable=None,
-                 **attrs) -> tuple:
-    """Like `record` for ops with several outputs (each output has its own output_nr)."""
+                 materialize: bool = True, **attrs) -> tuple:
+    """Like `record` for ops with several outputs (each output has its own output_nr).
+
+    `save` may name outputs by `Out(i)`. `materialize=False`: outputs no gradient reaches give
+    the formula None rather than zeros (PyTorch's undefined gradients)."""
     datas = [d if type(d) is ndarray else xp.asarray(d) for d in datas]
     if _fw.active:
         return forward_ad.record(record_multi, cls, datas, inputs, save, attrs, True,
-                                 differentiable)
+                                 differentiable, materialize)
     if not _gm.enabled or not any(isinstance(t, Tensor) and t._requires_grad for t in inputs):
         return tuple(_make(d) for d in datas)
     node = cls()
     node._n_out = len(datas)
-    node._out_meta = [(d.shape, d.dtype) for d in datas]
+    node._out_meta = [(d.shape, d.dtype) for d in datas] if materialize else [None] * len(datas)
     node._next = tuple(t._edge() if isinstance(t, Tensor) else _NO_EDGE for t in inputs)
     node._meta = tuple(
         (t._data.shape, t._data.dtype) if isinstance(t, Tensor) else None for t in inputs
@@ -124,10 +139,16 @@ def record_multi(cls, datas: list, inputs: tuple, save: tuple = (), differentiab
         for i, d in enumerate(datas)
     )
     if save:
-        node.save(*save)
+        node.save(*(_saved_output(outs[s.index], node) if type(s) is Out else s for s in save))
     if anomaly_mode.state.enabled:
         anomaly_mode.record(node)
     return outs
+
+
+def _saved_output(out: Tensor, node):
+    """How a node keeps its own output: a SavedOutput, or the tensor itself when the output is
+    not part of the graph (integer indices, pivots)."""
+    return SavedOutput(out) if out._grad_fn is node else out
 
 
 def needs_grad(*inputs) -> bool:

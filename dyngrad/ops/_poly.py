@@ -64,6 +64,9 @@ def data(x):
 
 
 def sum(x, dims, keepdim=False):
+    """Sum over `dims`; no dims means no reduction (NumPy's rule: torch.sum reads () as all)."""
+    if isinstance(dims, tuple | list) and not dims:
+        return x
     if isinstance(x, Tensor):
         return x.sum(dims, keepdim=keepdim)
     return xp.sum(x, axis=dims, keepdims=keepdim)

@@ -491,12 +491,26 @@ def _xlogy_grad(grad, x, y):
     return P.where(zero, 0.0, grad * quiet(P.log, y))
 
 
+def _xlogy_tangent(tx, x, y):
+    """PyTorch's forward formula: xlogy(tx, y), 0 where x == 0 and y <= 0. (Its backward
+    formula masks by the gradient's values, which the double-vjp trick sets to 0.)"""
+    return P.where((P.data(x) == 0) & (P.data(y) <= 0), 0.0, xlogy(tx, y))
+
+
 class XlogyBackward0(Node):
     _saved_names = ("self", "other")
 
     def backward(self, grad):
         x, y = self.saved_tensors
         return _xlogy_grad(grad, x, y), quiet(lambda: grad * x / y)  # NaN at 0 / 0, silently
+
+    def jvp(self, tx, ty):
+        x, y = self.saved_tensors
+        out = None if tx is None else _xlogy_tangent(tx, x, y)
+        if ty is not None:
+            dy = quiet(lambda: ty * x / y)
+            out = dy if out is None else out + dy
+        return out
 
 
 class XlogyBackward1(Node):
@@ -517,6 +531,10 @@ class XlogyBackward2(Node):
     def backward(self, grad):
         (x,) = self.saved_tensors
         return _xlogy_grad(grad, x, xp.float64(self.other))
+
+    def jvp(self, tx):
+        (x,) = self.saved_tensors
+        return _xlogy_tangent(tx, x, self.other)
 
 
 @method("xlogy")

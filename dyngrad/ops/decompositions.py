@@ -20,9 +20,9 @@ import operator
 from dyngrad import _dtype
 from dyngrad._backend import xp
 from dyngrad._tensor import Tensor, _wrap_dim
-from dyngrad.autograd.node import Node, SavedOutput
+from dyngrad.autograd.node import Node
 from dyngrad.ops import _poly as P
-from dyngrad.ops._core import OUT, check_tensor, method, needs_grad, record, record_multi
+from dyngrad.ops._core import OUT, Out, check_tensor, method, needs_grad, record, record_multi
 from dyngrad.ops.arithmetic import _conj
 from dyngrad.ops.comparison import where
 from dyngrad.ops.creation import clone
@@ -379,22 +379,11 @@ def _needs(node) -> tuple:
     return tuple(n is not None for n, _ in node._next)
 
 
-def _save(outs, *values) -> None:
-    """Save values (outputs as SavedOutput) on the node of a multi-output op; its outputs that no
-    gradient reaches get None, not zeros, as PyTorch's formulas see them (undefined)."""
-    node = next((o._grad_fn for o in outs if o._grad_fn is not None), None)
-    if node is not None:
-        node._out_meta = [None] * len(outs)
-        node.save(*values)
-
-
 def _with_info(cls, data, info, inputs: tuple, save: tuple, ex: bool, **attrs) -> tuple:
     """(result, info) of an op that reports LAPACK's info: two outputs of one node for the `_ex`
     variants, else the result alone (a one-output node, which forward-mode AD also handles)."""
     if ex:
-        outs = record_multi(cls, [data, info], inputs, differentiable=(True, False), **attrs)
-        _save(outs, *(SavedOutput(outs[0]) if v is OUT else v for v in save))
-        return outs
+        return record_multi(cls, [data, info], inputs, save, (True, False), False, **attrs)
     return record(cls, data, inputs, save=save, **attrs), _make(info)
 
 
@@ -515,9 +504,7 @@ def _slogdet(A, fname: str):
     _check_square(A, "linalg.slogdet")
     _check_float(A, "linalg.slogdet")
     sign, logabs = xp.linalg.slogdet(A._data)
-    outs = record_multi(LinalgSlogdetBackward0, [sign, logabs], (A,))
-    _save(outs, A, SavedOutput(outs[0]))
-    return outs
+    return record_multi(LinalgSlogdetBackward0, [sign, logabs], (A,), (A, OUT), materialize=False)
 
 
 def linalg_slogdet(A):
@@ -655,6 +642,15 @@ class LinalgCholeskyExBackward0(Node):
 
     def backward(self, grad, _info=None):
         return _cholesky_grad(grad, self.saved_tensors[0], self.upper)
+
+    def jvp(self, dA):
+        """dL = L phi(L^-1 dA L^-H), phi: the lower triangle with its diagonal halved."""
+        L = self.saved_tensors[0]
+        if self.upper:
+            L = _mH(L)
+        phi = _mH(_solve_tri(L, _mH(_solve_tri(L, dA, False)), False))
+        dL = L @ (_tril(phi, -1) + 0.5 * _diag_embed(_diag(phi)))
+        return _mH(dL) if self.upper else dL
 
 
 def _cholesky_grad(grad, L, upper: bool):
@@ -845,9 +841,8 @@ def qr(A, mode="reduced"):
         q, r = xp.zeros((0,), a.dtype), _fmat(xp.linalg.qr(a, mode="r"))
     else:
         q, r = (_fmat(x) for x in xp.linalg.qr(a, mode=mode))
-    outs = record_multi(LinalgQrBackward0, [q, r], (A,), mode=mode)
-    _save(outs, SavedOutput(outs[0]), SavedOutput(outs[1]))
-    return qr_type(outs)
+    return qr_type(record_multi(LinalgQrBackward0, [q, r], (A,), (OUT, Out(1)), materialize=False,
+                                mode=mode))
 
 
 # --- SVD ---------------------------------------------------------------------------------------
@@ -926,10 +921,8 @@ def _check_svd(A, fname: str, driver) -> None:
 
 def _svd(A, full_matrices: bool):
     u, s, vh = xp.linalg.svd(A._data, full_matrices=full_matrices)
-    outs = record_multi(LinalgSvdBackward0, [_fmat(u), s, _fmat(vh)], (A,),
-                        full_matrices=full_matrices)
-    _save(outs, *(SavedOutput(o) for o in outs))
-    return outs
+    return record_multi(LinalgSvdBackward0, [_fmat(u), s, _fmat(vh)], (A,), (OUT, Out(1), Out(2)),
+                        materialize=False, full_matrices=full_matrices)
 
 
 def svd(A, full_matrices=True, *, driver=None):
@@ -991,6 +984,15 @@ class LinalgEighBackward0(Node):
         L, V = self.saved_tensors
         return _eig_grad(gL, gV, L, V, True)
 
+    @_quiet
+    def jvp(self, dA):
+        """With dP = V^H dA V: dL = diag(dP), dV = V (dP / (L_j - L_i)) off the diagonal."""
+        L, V = self.saved_tensors
+        dP = _mH(V) @ (dA @ V)
+        E = P.unsqueeze(L, -2) - P.unsqueeze(L, -1)
+        off = P.where(xp.eye(P.data(L).shape[-1], dtype=bool), 0.0, dP / E)
+        return _real(_diag(dP)), V @ off
+
 
 def _check_uplo(UPLO) -> None:
     if UPLO not in ("L", "U"):
@@ -1003,9 +1005,8 @@ def _eigh(A, UPLO: str, fname: str):
     _check_float(A, "linalg.eigh")
     _check_uplo(UPLO)
     w, v = xp.linalg.eigh(A._data, UPLO=UPLO)
-    outs = record_multi(LinalgEighBackward0, [w, _fmat(v)], (A,))
-    _save(outs, SavedOutput(outs[0]), SavedOutput(outs[1]))
-    return outs
+    return record_multi(LinalgEighBackward0, [w, _fmat(v)], (A,), (OUT, Out(1)),
+                        materialize=False)
 
 
 def eigh(A, UPLO="L"):
@@ -1047,10 +1048,8 @@ def _eig(A, fname: str):
     ct = _complex_of(A._data)
     _check_float(A, "linalg.eig")
     w, v = xp.linalg.eig(A._data)
-    outs = record_multi(LinalgEigBackward0, [w.astype(ct), _fmat(v.astype(ct))], (A,),
-                        real_input=A._data.dtype.kind != "c")
-    _save(outs, SavedOutput(outs[0]), SavedOutput(outs[1]))
-    return outs
+    return record_multi(LinalgEigBackward0, [w.astype(ct), _fmat(v.astype(ct))], (A,),
+                        (OUT, Out(1)), materialize=False, real_input=A._data.dtype.kind != "c")
 
 
 def eig(A):
@@ -1203,10 +1202,8 @@ def lstsq(A, B, rcond=None, *, driver=None):
     sv = xp.asarray(svs, real).reshape(batch + (min(m, n),)) if driver in ("gelsd", "gelss") \
         else xp.zeros((0,), real)
     x = x[..., 0] if vector else _fmat(x)
-    outs = record_multi(LinalgLstsqBackward0, [x, residuals, rank, sv], (A, B),
-                        differentiable=(True, True, False, False), vector=vector)
-    _save(outs, A, B, SavedOutput(outs[0]))
-    return lstsq_type(outs)
+    return lstsq_type(record_multi(LinalgLstsqBackward0, [x, residuals, rank, sv], (A, B),
+                                   (A, B, OUT), (True, True, False, False), False, vector=vector))
 
 
 # --- matrix functions --------------------------------------------------------------------------
@@ -1429,10 +1426,8 @@ def _lu_checks(A, fname: str, pivot: bool) -> None:
 def _lu_factor_ex(A, pivot: bool, fname: str):
     _lu_checks(A, fname, pivot)
     lu_, piv, info = _np_lu(A._data)
-    outs = record_multi(LinalgLuFactorExBackward0, [_fmat(lu_), piv, info], (A,),
-                        differentiable=(True, False, False), pivot=pivot)
-    _save(outs, SavedOutput(outs[0]), outs[1])
-    return outs
+    return record_multi(LinalgLuFactorExBackward0, [_fmat(lu_), piv, info], (A,), (OUT, Out(1)),
+                        (True, False, False), False, pivot=pivot)
 
 
 def lu_factor_ex(A, *, pivot=True, check_errors=False):
@@ -1459,10 +1454,8 @@ def lu(A, *, pivot=True):
     perm = _permutation(piv, m).astype(lu_.dtype)
     low = xp.tril(lu_[..., :, :k], -1) + xp.eye(m, k, dtype=lu_.dtype)
     up = xp.triu(lu_[..., :k, :])
-    outs = record_multi(LinalgLuBackward0, [perm, low, up], (A,),
-                        differentiable=(False, True, True), pivot=pivot)
-    _save(outs, outs[0], SavedOutput(outs[1]), SavedOutput(outs[2]))
-    return lu_type(outs)
+    return lu_type(record_multi(LinalgLuBackward0, [perm, low, up], (A,), (OUT, Out(1), Out(2)),
+                                (False, True, True), False, pivot=pivot))
 
 
 class LinalgLuSolveBackward0(Node):
@@ -1968,10 +1961,9 @@ def triangular_solve(input, A, upper=True, transpose=False, unitriangular=False)
     at = _swap(a) if transpose else a
     x = _np_trsm(at, b, bool(upper) != bool(transpose), True, unitriangular)
     m = xp.array(xp.broadcast_to(a, tuple(batch) + a.shape[-2:]))
-    outs = record_multi(TriangularSolveBackward0, [_fmat(x), _fmat(m)], (input, A),
-                        upper=bool(upper), transpose=bool(transpose),
+    outs = record_multi(TriangularSolveBackward0, [_fmat(x), _fmat(m)], (input, A), (A, OUT),
+                        materialize=False, upper=bool(upper), transpose=bool(transpose),
                         unitriangular=bool(unitriangular))
-    _save(outs, A, SavedOutput(outs[0]))
     return triangular_solve_type(outs)
 
 

@@ -359,11 +359,18 @@ SliceScatterBackward0 = type("SliceScatterBackward0", (_RegionScatter,), {})
 
 class AsStridedScatterBackward0(_RegionScatter):
     """PyTorch's formula (as_strided_scatter_backward) gives input the gradient *inside* the
-    region, where the true derivative is zero, and zero outside it; reproduced as it is."""
+    region, where the true derivative is zero, and zero outside it; reproduced as it is (its
+    forward-mode tangent is the true one, so `jvp` cannot come from this formula)."""
 
     def backward(self, grad):
         g_in, g_src = _RegionScatter.backward(self, grad)
         return (None if g_in is None else P.where(self.mask, grad, 0.0)), g_src
+
+    def jvp(self, t_in, t_src):
+        """PyTorch's forward-mode tangent is the true one: t_in with t_src scattered in."""
+        t_in, t_src = (Tensor._make(xp.zeros(*meta)) if t is None else t
+                       for t, meta in zip((t_in, t_src), self._meta, strict=True))
+        return _region_scatter(_RegionScatter, t_in, t_src, self.index)
 
 
 def _region_scatter(cls, input: Tensor, src: Tensor, index) -> Tensor:

@@ -17,7 +17,7 @@ from collections import namedtuple
 from dyngrad import _dtype
 from dyngrad._backend import xp
 from dyngrad._tensor import Tensor, _wrap_dim
-from dyngrad.autograd.node import Node, SavedOutput
+from dyngrad.autograd.node import Node
 from dyngrad.ops import _poly as P
 from dyngrad.ops._core import OUT, check_tensor, float_data, method, record, record_multi
 from dyngrad.ops.arithmetic import _conj, _out, div
@@ -623,13 +623,10 @@ def _moments(fname: str, input, dim, unbiased, keepdim, correction, extra: dict)
     with xp.errstate(invalid="ignore", divide="ignore"):
         avg = (xp.sum(a, axis=axes, keepdims=True) / _count(a.shape, axes)).astype(a.dtype)
     cls = StdMeanBackward0 if is_std else VarMeanBackward0
-    outs = record_multi(cls, [_finish(spread, a.shape, axes, keepdim),
-                              _finish(avg, a.shape, axes, keepdim)], (input,), dim=axes,
-                        keepdim=keepdim, correction=c, std=is_std)
-    node = outs[0]._grad_fn
-    if node is not None:
-        node.save(*((input, SavedOutput(outs[0])) if is_std else (input,)))
-    return outs
+    return record_multi(cls, [_finish(spread, a.shape, axes, keepdim),
+                              _finish(avg, a.shape, axes, keepdim)], (input,),
+                        (input, OUT) if is_std else (input,), dim=axes, keepdim=keepdim,
+                        correction=c, std=is_std)
 
 
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None, **aliases):
@@ -678,6 +675,18 @@ class LinalgVectorNormBackward0(Node):
     def backward(self, grad):
         x, out = self.saved_tensors
         return norm_grad(x, _restore(grad, self), _restore(out, self), self.ord, self.dim)
+
+    @_quiet
+    def jvp(self, t):
+        """The tangent sum(d norm / dx * t): PyTorch's, 0 at a zero norm (where the gradient's
+        derivative in the output gradient, which the double-vjp trick would use, is NaN)."""
+        x, out = self.saved_tensors
+        norm = _restore(out, self)
+        d = norm_grad(x, P.const(xp.ones_like(P.data(norm)), norm), norm, self.ord, self.dim)
+        if d is None:  # p = 0: a step function
+            return None
+        dt = _conj(d) * t
+        return P.sum(P.real(dt) if dt.is_complex() else dt, self.dim, keepdim=self.keepdim)
 
 
 def norm_grad(x, g, norm, p: float, dims):

@@ -15,7 +15,7 @@ from dyngrad._tensor import Tensor, ViewInfo, _wrap_dim
 from dyngrad.autograd import grad_mode
 from dyngrad.autograd.node import Node
 from dyngrad.ops import _poly as P
-from dyngrad.ops._core import method, record, record_multi
+from dyngrad.ops._core import method, needs_grad, record, record_multi
 
 __all__ = [
     "reshape", "flatten", "unflatten", "transpose", "swapaxes", "swapdims", "t", "permute",
@@ -523,14 +523,13 @@ def as_strided(input: Tensor, size, stride, storage_offset=None) -> Tensor:
                                                tuple(s * item for s in stride))
 
     data = xp.lib.stride_tricks.as_strided(flat[offset:], size, tuple(s * item for s in stride))
-    out = record(AsStridedBackward0, data, (input,))
-    if out._grad_fn is not None:
-        out._grad_fn.fn = fn
-        # Where elements overlap, their gradients must add up: scatter-add by flat position.
-        positions = sum((xp.arange(n) * s).reshape((-1,) + (1,) * (len(size) - k - 1))
-                        for k, (n, s) in enumerate(zip(size, stride, strict=True)))
-        out._grad_fn.index = offset + xp.asarray(positions, dtype=xp.int64)
-    return as_view(out, input, fn)
+    if not needs_grad(input):
+        return as_view(record(AsStridedBackward0, data, (input,)), input, fn)
+    # Where elements overlap, their gradients must add up: scatter-add by flat position.
+    positions = sum((xp.arange(n) * s).reshape((-1,) + (1,) * (len(size) - k - 1))
+                    for k, (n, s) in enumerate(zip(size, stride, strict=True)))
+    index = offset + xp.asarray(positions, dtype=xp.int64)
+    return as_view(record(AsStridedBackward0, data, (input,), fn=fn, index=index), input, fn)
 
 
 # --- multi-output views ------------------------------------------------------------------------

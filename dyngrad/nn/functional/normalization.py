@@ -225,12 +225,9 @@ def _group_norm(input, num_groups: int, weight, bias, eps, stats: bool = False):
     if not stats:
         return record(NativeGroupNormBackward0, out, (input, weight, bias), save=(input, weight),
                       groups=num_groups, eps=eps)
-    outs = record_multi(NativeGroupNormBackward0, [out, mean[..., 0], rstd[..., 0]],
-                        (input, weight, bias), save=(input, weight), groups=num_groups, eps=eps)
-    node = outs[0]._grad_fn
-    if node is not None:  # outputs no gradient reaches get None, not zeros
-        node._out_meta = [None] * 3
-    return outs
+    return record_multi(NativeGroupNormBackward0, [out, mean[..., 0], rstd[..., 0]],
+                        (input, weight, bias), (input, weight), materialize=False,
+                        groups=num_groups, eps=eps)
 
 
 def instance_norm(input: Tensor, running_mean=None, running_var=None, weight=None, bias=None,
