@@ -6,7 +6,8 @@ where torch has no float64 version) through both libraries and compare the forwa
 (values, dtype, shape, requires_grad, grad_fn name, via the shared harness) and the input
 gradients of `sum(output * w)` for fixed random weights `w` (given as `grad_outputs`, so no other
 op is involved). An entry passes when every sample it ran matches; otherwise the first failure is
-recorded.
+recorded. Separately, where torch supports forward-mode AD for the entry, the samples' output
+tangents for random input tangents must match too (`forward_ad` in the results).
 
     python -m tests.conformance                      # all entries, writes docs/conformance.md
     python -m tests.conformance --only add,div --json out.json
@@ -93,6 +94,8 @@ class Result:
     reason: str = ""
     detail: str = ""
     samples: int = 0
+    forward_ad: str = ""  # "pass" or "fail" where torch has forward AD for the entry, else ""
+    forward_ad_detail: str = ""
 
 
 class Mismatch(Exception):
@@ -294,6 +297,144 @@ def check_sample(op, fn, sample, seed: int) -> bool:
     return True
 
 
+def check_forward_ad(op, fn, sample, seed: int) -> bool:
+    """Forward-mode AD on one sample: every input that requires grad becomes a dual tensor with a
+    random tangent (the same in both libraries); the outputs' tangents (after the sample's
+    output_process_fn_grad, if any) must match torch's. False when torch has no tangent for it
+    (raises) or no input requires grad; raises Mismatch."""
+    rng = np.random.default_rng(seed)
+    tangents: dict = {}
+
+    def dual(lib, x):
+        if isinstance(x, torch.Tensor):
+            if not (x.requires_grad and (x.is_floating_point() or x.is_complex())):
+                return x.detach() if lib is torch else to_dyngrad(x.detach(), {})
+            if id(x) not in tangents:
+                t = rng.standard_normal(x.shape)
+                if x.is_complex():
+                    t = t + 1j * rng.standard_normal(x.shape)
+                tangents[id(x)] = t.astype(str(x.dtype).removeprefix("torch."))
+            primal = x.detach() if lib is torch else to_dyngrad(x.detach(), {})
+            return lib.autograd.forward_ad.make_dual(primal, lib.from_numpy(tangents[id(x)].copy()))
+        if isinstance(x, list | tuple) and not isinstance(x, torch.Size):
+            return type(x)(dual(lib, v) for v in x)
+        if isinstance(x, dict):
+            return {k: dual(lib, v) for k, v in x.items()}
+        return x if lib is torch else to_dyngrad(x, {})
+
+    proc = sample.output_process_fn_grad
+    identity = _is_identity(proc)
+    results = []
+    for lib, call in ((torch, op), (dyngrad, fn)):
+        fw = lib.autograd.forward_ad
+        try:
+            with fw.dual_level():
+                args = dual(lib, (sample.input, sample.args, sample.kwargs))
+                out = call(args[0], *args[1], **args[2])
+                if not identity:
+                    out = proc(out) if lib is torch or not isinstance(
+                        proc, types.FunctionType) else _rebind(proc)(out)
+                flat = [fw.unpack_dual(o).tangent if isinstance(o, lib.Tensor) else None
+                        for o in _flat(out)]
+                flat = [None if t is None else t.detach().clone() for t in flat]
+        except Exception as e:  # noqa: BLE001 - torch refuses: nothing to compare
+            if lib is torch:
+                return False
+            raise Mismatch(f"forward AD {type(e).__name__}", _head(e)) from e
+        if lib is torch and not tangents:
+            return False
+        results.append(flat)
+    t_tan, d_tan = results
+    t_tan = [t.new_zeros(t.shape) if t is not None and t._is_zerotensor() else t for t in t_tan]
+    if len(t_tan) != len(d_tan):
+        raise Mismatch("forward AD structure", f"{len(d_tan)} outputs, torch {len(t_tan)}")
+    try:
+        _assert_same_grads(d_tan, t_tan, "tangent of output", False, None, None)
+    except AssertionError as e:
+        reason = "forward AD " + _mismatch_reason(str(e))
+        ref = reason == "forward AD values" and _reference_agreeing(
+            d_tan, t_tan, op, sample, tangents, None if identity else proc)
+        if not ref:
+            raise Mismatch(reason, _short(str(e))) from None
+        raise TorchInexact(ref, _short(str(e))) from None
+    return True
+
+
+def _reference_agreeing(d_tan, t_tan, op, sample, tangents, proc) -> str | None:
+    """Which independent reference for J·t dyngrad's tangents match while torch's do not:
+    central finite differences of torch's function, else J·t built row by row from torch's
+    reverse mode (rtol 1e-6, atol 1e-7). None when there is no such reference."""
+    for name, build in (("finite differences", _finite_difference_tangents),
+                        ("torch's reverse mode", _reverse_mode_tangents)):
+        try:
+            ref = build(op, sample, tangents, proc)
+        except Exception:  # noqa: BLE001 - no reference of this kind
+            continue
+        if _close(d_tan, ref) and not _close(t_tan, ref):
+            return name
+    return None
+
+
+def _close(tangents, ref) -> bool:
+    try:
+        _assert_same_grads(tangents, ref, "tangent", False, 1e-6, 1e-7)
+    except AssertionError:
+        return False
+    return True
+
+
+def _reverse_mode_tangents(op, sample, tangents: dict, proc) -> list:
+    """J·t for each output, J built one row (one output element) at a time by torch's backward."""
+    out = op(sample.input, *sample.args, **sample.kwargs)
+    ins = [x for x in _flat((sample.input, sample.args, list(sample.kwargs.values())))
+           if isinstance(x, torch.Tensor) and id(x) in tangents]
+    refs = []
+    for o in _flat(out if proc is None else proc(out)):
+        if not isinstance(o, torch.Tensor) or not o.requires_grad:
+            refs.append(None)
+            continue
+        if o.is_complex() or any(x.is_complex() for x in ins) or o.numel() > 512:
+            raise ValueError("complex or large output: no reference")
+        rows = []
+        for i in range(o.numel()):
+            e = torch.zeros(o.numel(), dtype=o.dtype)
+            e[i] = 1
+            grads = torch.autograd.grad(o, ins, e.reshape(o.shape), retain_graph=True,
+                                        allow_unused=True)
+            rows.append(sum(float((g * torch.from_numpy(tangents[id(x)])).sum())
+                            for g, x in zip(grads, ins, strict=True) if g is not None))
+        refs.append(torch.tensor(rows, dtype=o.dtype).reshape(o.shape))
+    return refs
+
+
+class TorchInexact(Exception):
+    """dyngrad's tangent differs from torch's forward-mode one but matches an independent
+    reference that torch's does not (args: the reference, the difference)."""
+
+
+def _finite_difference_tangents(op, sample, tangents: dict, proc, h: float = 1e-6) -> list:
+    """(f(x + h t) - f(x - h t)) / 2h for each output: J·t without any derivative formula."""
+
+    def shift(x, sign: int):
+        if isinstance(x, torch.Tensor):
+            t = tangents.get(id(x))
+            x = x.detach()
+            return x if t is None else x + sign * h * torch.from_numpy(t)
+        if isinstance(x, list | tuple) and not isinstance(x, torch.Size):
+            return type(x)(shift(v, sign) for v in x)
+        if isinstance(x, dict):
+            return {k: shift(v, sign) for k, v in x.items()}
+        return x
+
+    ends = []
+    for sign in (1, -1):
+        x, args, kwargs = shift((sample.input, sample.args, sample.kwargs), sign)
+        out = op(x, *args, **kwargs)
+        ends.append(_flat(out if proc is None else proc(out)))
+    return [(p - m) / (2 * h) if isinstance(p, torch.Tensor) and (
+        p.is_floating_point() or p.is_complex()) else None for p, m in zip(*ends, strict=True)]
+
+
 def _compare_backward(d_out, t_out, memo: dict, seed: int) -> None:
     """Gradients of sum(out * w) w.r.t. every input requiring grad; None == zeros."""
     pairs = [(d, t) for d, t in zip(_flat(d_out), _flat(t_out), strict=True)
@@ -345,8 +486,21 @@ def check_entry(op, fn=None, samples: int = 8, budget: float = 2.0) -> Result:
             # an entry torch runs only on integer dtypes (one_hot) gets inputs without grad:
             # torch's make_tensor refuses requires_grad for them
             gen = op.sample_inputs("cpu", dt, requires_grad=dt.is_floating_point or dt.is_complex)
+            fwd = op.supports_forward_ad
             for i, sample in enumerate(itertools.islice(gen, samples)):
                 res.samples += check_sample(op, fn, sample, seed=i)
+                if fwd:
+                    try:
+                        if check_forward_ad(op, fn, sample, seed=i):
+                            res.forward_ad = res.forward_ad or "pass"
+                    except TorchInexact as e:
+                        res.forward_ad = "pass"
+                        res.forward_ad_detail = (f"matches {e.args[0]}, torch's forward-mode "
+                                                 f"tangent does not: {e.args[1]}")
+                    except Mismatch as e:
+                        fwd = False
+                        res.forward_ad = "fail"
+                        res.forward_ad_detail = f"{e.args[0]}: {e.args[1]}"
                 if time.monotonic() - start > budget:
                     break
         except Mismatch as e:
@@ -432,6 +586,14 @@ def summary(results) -> str:
     return f"{passed} / {total} OpInfo entries pass ({pct:.1f}%{tail})"
 
 
+def forward_ad_summary(results) -> str:
+    """'P / N entries match in forward mode': entries whose samples torch runs with forward AD."""
+    checked = [r for r in results if r.forward_ad]
+    passed = sum(r.forward_ad == "pass" for r in checked)
+    pct = 100.0 * passed / len(checked) if checked else 0.0
+    return f"{passed} / {len(checked)} entries match torch in forward-mode AD ({pct:.1f}%)"
+
+
 def report(results, samples: int, budget: float) -> str:
     """docs/conformance.md: the share, a table by family, the failures grouped by reason."""
     counted = [r for r in results if r.status != "skip"]
@@ -477,6 +639,26 @@ def report(results, samples: int, budget: float) -> str:
         else:
             lines += [f"- `{r.entry}`: {r.detail}".replace("\n", " ") for r in rs]
         lines.append("")
+    lines += [
+        "## Forward-mode AD", "",
+        f"**{forward_ad_summary(results)}.**", "",
+        "For entries torch supports in forward mode, every sample input that requires grad "
+        "becomes a dual tensor with a random tangent (torch.autograd.forward_ad in both "
+        "libraries) and the outputs' tangents must match torch's (rtol 1e-6, atol 1e-7). Where "
+        "they differ, an independent reference decides (rtol 1e-6, atol 1e-7): central finite "
+        "differences of torch's function, else J·t built row by row from torch's reverse mode. "
+        "An entry whose tangents match it while torch's do not passes and is listed below.", "",
+    ]
+    failed = [r for r in results if r.forward_ad == "fail"]
+    if failed:
+        lines += [f"### Failing ({len(failed)})", ""]
+        lines += [f"- `{r.entry}`: {r.forward_ad_detail}" for r in failed]
+        lines.append("")
+    other = [r for r in results if r.forward_ad == "pass" and r.forward_ad_detail]
+    if other:
+        lines += [f"### Matching a reference where torch's tangent does not ({len(other)})", ""]
+        lines += [f"- `{r.entry}`: {r.forward_ad_detail}" for r in other]
+        lines.append("")
     skipped = [f"`{r.entry}`" for r in results if r.status == "skip"]
     if skipped:
         lines += ["## Not counted", "", "torch runs these only on GPUs: " + ", ".join(skipped),
@@ -509,6 +691,7 @@ def main(argv=None) -> int:
     results = run(ops, args.samples, args.budget, args.timeout, args.jobs,
                   progress=show if args.verbose else None)
     print(f"{summary(results)} in {time.monotonic() - start:.0f} s")
+    print(forward_ad_summary(results))
     by_family = Counter(r.family for r in results if r.status == "pass")
     print("passing by family: " + ", ".join(f"{f} {n}" for f, n in by_family.most_common()))
     if args.json:

@@ -5,8 +5,12 @@ import json
 import os
 import time
 
+import pytest
+import torch
+
 import dyngrad
 from tests import conformance
+from tests.autograd.common import doubling
 
 WORKING = ["add", "mul", "sub", "div", "neg", "pow"]
 
@@ -69,3 +73,33 @@ def test_integer_only_entry_gets_inputs_without_grad():
     (op,) = conformance.autograd_entries(["nn.functional.one_hot"])
     res = conformance.check_entry(op, samples=3)
     assert res.status == "pass", res
+
+
+def test_forward_ad_is_checked_where_torch_has_it():
+    ops = conformance.autograd_entries(["linalg.svd", "linalg.eigh", "linalg.slogdet", "qr"])
+    results = conformance.run(ops, samples=4)
+    assert [r.forward_ad for r in results] == ["pass"] * 4, results
+
+
+def _flipped_tangent(lib):
+    """neg with a wrong forward-mode rule (its tangent is +t): values and gradients are right."""
+    return doubling(lib, "Neg", forward=lambda ctx, x: -x, backward=lambda ctx, g: -g,
+                    jvp=lambda ctx, t: t)
+
+
+def test_wrong_tangent_is_a_forward_ad_mismatch():
+    (op,) = conformance.autograd_entries(["neg"])
+    sample = next(iter(op.sample_inputs("cpu", torch.float64, requires_grad=True)))
+    fn = _flipped_tangent(dyngrad).apply
+    with pytest.raises(conformance.Mismatch, match="forward AD values"):
+        conformance.check_forward_ad(op, fn, sample, seed=0)
+    assert conformance.check_forward_ad(op, dyngrad.neg, sample, seed=0)
+
+
+def test_forward_ad_mismatch_judged_by_finite_differences():
+    """Where torch's tangent is the inexact one (triangular_solve reads one triangle; torch's
+    forward formula uses the whole tangent), the entry passes and says so."""
+    (op,) = conformance.autograd_entries(["triangular_solve"])
+    res = conformance.check_entry(op, samples=2)
+    assert (res.status, res.forward_ad) == ("pass", "pass"), res
+    assert res.forward_ad_detail.startswith("matches finite differences"), res
