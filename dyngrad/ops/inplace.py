@@ -240,10 +240,14 @@ class AsStridedBackward0(Node):
         self.fn(out)[...] = grad
         return out
 
+    keep = None  # with `index`: which view elements lie inside the input (None: all)
+
     def _scatter_add(self, grad, shape, dtype):
         n = 1
         for s in shape:
             n *= s
+        if self.keep is not None:
+            grad = grad[self.keep]
         if isinstance(grad, Tensor):
             from dyngrad.ops.creation import zeros
             from dyngrad.ops.indexing import index_put

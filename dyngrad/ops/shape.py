@@ -525,11 +525,31 @@ def as_strided(input: Tensor, size, stride, storage_offset=None) -> Tensor:
     data = xp.lib.stride_tricks.as_strided(flat[offset:], size, tuple(s * item for s in stride))
     if not needs_grad(input):
         return as_view(record(AsStridedBackward0, data, (input,)), input, fn)
-    # Where elements overlap, their gradients must add up: scatter-add by flat position.
-    positions = sum((xp.arange(n) * s).reshape((-1,) + (1,) * (len(size) - k - 1))
-                    for k, (n, s) in enumerate(zip(size, stride, strict=True)))
-    index = offset + xp.asarray(positions, dtype=xp.int64)
-    return as_view(record(AsStridedBackward0, data, (input,), fn=fn, index=index), input, fn)
+    index, keep = _input_positions(input, offset + _positions(size, stride))
+    return as_view(record(AsStridedBackward0, data, (input,), fn=fn, index=index, keep=keep),
+                   input, fn)
+
+
+def _positions(size: tuple, stride: tuple):
+    """Storage position (in elements) of each element of a (size, stride) geometry, offset 0."""
+    return xp.asarray(sum((xp.arange(n) * s).reshape((-1,) + (1,) * (len(size) - k - 1))
+                          for k, (n, s) in enumerate(zip(size, stride, strict=True))),
+                      dtype=xp.int64)
+
+
+def _input_positions(input: Tensor, storage):
+    """For storage positions of a view, the flat index of the input element at each (where
+    gradients scatter-add, so overlapping elements add up), and a mask of the positions that
+    lie inside the input at all (None when all do): PyTorch drops the others' gradients."""
+    where = input.storage_offset() + _positions(input._data.shape, input.stride())
+    lo = int(where.min()) if where.size else 0
+    table = xp.full(int(where.max()) - lo + 1 if where.size else 0, -1, xp.int64)
+    table[where.reshape(-1) - lo] = xp.arange(where.size)
+    rel = storage - lo
+    inside = (rel >= 0) & (rel < table.size)
+    index = xp.where(inside, table[xp.where(inside, rel, 0)] if table.size else -1, -1)
+    keep = index >= 0
+    return (index, None) if keep.all() else (index[keep], keep)
 
 
 # --- multi-output views ------------------------------------------------------------------------

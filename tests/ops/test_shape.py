@@ -261,3 +261,26 @@ def test_sizes_and_dtypes():
                 lib.tensor(5.0).expand(3)]
 
     assert_same_outputs([str(v) for v in prog(dyngrad)], [str(v) for v in prog(torch)], "dtypes")
+
+
+def test_as_strided_addresses_the_storage():
+    """as_strided's sizes, strides and offset count in the input's storage (a leaf that is a
+    slice of a larger buffer, a transposed input); gradients go to the input elements at those
+    positions, add up where positions repeat, and are dropped outside the input (PyTorch)."""
+    from tests.autograd.common import both
+
+    def prog(lib):
+        base = lib.arange(20.0, dtype=lib.float64)
+        x = base[5:15].detach().requires_grad_()
+        t = lib.arange(12.0, dtype=lib.float64).reshape(3, 4).requires_grad_()
+        out = []
+        for y, leaf in ((x.as_strided((2, 2), (1, 2)), x),  # at x's own offset (5)
+                        (x.as_strided((2, 2), (1, 2), 0), x),  # before x: dropped gradients
+                        (x.as_strided((2, 2), (1, 2), 10), x),  # straddles x's end
+                        (x.as_strided((3, 3), (1, 1), 6), x),  # overlapping windows
+                        (t.t().as_strided((2, 3), (1, 4), 1), t)):  # a transposed input
+            w = lib.arange(1.0, y.numel() + 1, dtype=lib.float64).reshape(y.shape)
+            out += [y, lib.autograd.grad((y * w).sum(), leaf)[0]]
+        return out
+
+    both(prog)
