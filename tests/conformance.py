@@ -201,9 +201,24 @@ def to_dyngrad(x, memo: dict):
         if found is None:
             raise Unsupported(f"dyngrad has no {x}")
         return found
+    if isinstance(x, torch.nn.Module) and not any(True for _ in x.parameters()):
+        return _module(x)  # e.g. a distance_function=PairwiseDistance()
     if type(x).__module__.startswith("torch"):
         raise Unsupported(f"argument of type {type(x).__name__}")
     return x
+
+
+def _module(m: torch.nn.Module):
+    """dyngrad's module of the same class and settings as a parameter-free torch module."""
+    cls = getattr(dyngrad.nn, type(m).__name__, None)
+    if cls is None:
+        raise Unsupported(f"argument of type {type(m).__name__}")
+    d = cls.__new__(cls)
+    dyngrad.nn.Module.__init__(d)
+    for k, v in vars(m).items():
+        if not k.startswith("_") and k != "training":
+            setattr(d, k, v)
+    return d
 
 
 def _in_storage(x: torch.Tensor):
