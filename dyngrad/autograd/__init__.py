@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 
+from dyngrad._backend import xp
 from dyngrad.autograd import anomaly_mode, grad_mode
 from dyngrad.autograd.anomaly_mode import (
     detect_anomaly,
@@ -196,7 +197,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
 
                 g = zeros_like(t)
         elif not isinstance(g, Tensor):
-            g = Tensor._make(g)
+            g = Tensor._make(xp.asarray(g))  # NumPy gives 0-dim results as NumPy scalars
         result.append(g)
     if as_dict:
         return dict(zip(keys, result, strict=True))

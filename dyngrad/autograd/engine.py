@@ -161,28 +161,34 @@ def run_backward(roots, grads, keep_graph: bool, create_graph: bool, inputs=None
                     continue
             if hooks is not None:
                 buf = _pre_hooks(node, buf, hooks)
-            if node._n_out != 1:
-                buf = None if all(g is None for g in buf) else _materialize(node, buf)
-            if buf is None or (buf[0] is None and node._n_out == 1):
-                results = (None,) * len(node._next)
-            elif anomaly:
-                results = anomaly_mode.run_checked(node, buf, check_nan)
-            elif node._plain and node._n_out == 1:
-                results = node.backward(buf[0])
-                if type(results) is not tuple:
-                    results = (results,)
+            if node._n_out == 1 and node._plain and not anomaly:  # the common case, first
+                g = buf[0]
+                if g is None:
+                    results = (None,) * len(node._next)
+                else:
+                    results = node.backward(g)
+                    if type(results) is not tuple:
+                        results = (results,)
             else:
-                results = node.apply(buf)
+                if node._n_out != 1:
+                    buf = None if all(g is None for g in buf) else _materialize(node, buf)
+                if buf is None or (buf[0] is None and node._n_out == 1):
+                    results = (None,) * len(node._next)
+                elif anomaly:
+                    results = anomaly_mode.run_checked(node, buf, check_nan)
+                else:
+                    results = node.apply(buf)
             if hooks is not None and "post" in hooks:
                 results = _post_hooks(node, results, buf, hooks["post"])
             if not keep_graph and node._saved:
                 node.release()
-            became_ready = 0
+            n_ready = len(ready)
             for (child, nr), g, meta in zip(node._next, results, node._meta, strict=False):
                 if child is None or (needed is not None and id(child) not in needed):
                     continue
                 if g is not None:
-                    if type(g) is not ndarray or g.shape != meta[0] or g.dtype != meta[1]:
+                    if (type(g) is not ndarray and type(g) not in _NP_SCALARS
+                            or g.shape != meta[0] or g.dtype != meta[1]):
                         g = _fit(g, meta)
                     cbuf = buffers.get(child)
                     if cbuf is None:
@@ -193,11 +199,10 @@ def run_backward(roots, grads, keep_graph: bool, create_graph: bool, inputs=None
                     buffers[child] = [None] * child._n_out
                 left = deps[child] - 1
                 deps[child] = left
-                if left == 0:
+                if not left:
                     ready.append(child)
-                    became_ready += 1
-            if became_ready > 1:  # run the latest-created first, as PyTorch's ready queue does
-                ready[-became_ready:] = sorted(ready[-became_ready:], key=_seq_of)
+            if len(ready) > n_ready + 1:  # run the latest-created first, as PyTorch's queue does
+                ready[n_ready:] = sorted(ready[n_ready:], key=_seq_of)
             results = g = buf = None  # drop our references: a leaf's sink may then keep the array
     finally:
         silence.__exit__(None, None, None)
@@ -209,6 +214,8 @@ def run_backward(roots, grads, keep_graph: bool, create_graph: bool, inputs=None
     return captures
 
 
+# NumPy's 0-dim results are scalars of these types; they pass between nodes as they are
+_NP_SCALARS = frozenset((xp.float16, xp.float32, xp.float64, xp.complex64, xp.complex128))
 _task_ids = itertools.count()  # each backward call's id (PyTorch's graph task id)
 
 

@@ -141,7 +141,7 @@ class BackwardCFunction(Node, FunctionCtx):
                 if materialize and meta is not None:
                     g = Tensor._make(xp.zeros(*meta))
             elif not isinstance(g, Tensor):
-                g = Tensor._make(g)
+                g = Tensor._make(xp.asarray(g))  # a 0-dim gradient may be a NumPy scalar
             wrapped.append(g)
         result = self._get_user_fn()(self, *wrapped)
         if type(result) is not tuple:

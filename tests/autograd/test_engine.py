@@ -305,3 +305,29 @@ def test_grads_never_share_memory_with_each_other_or_the_caller():
     v.grad += 1
     (v * 2).sum().backward()
     assert v.grad.tolist() == [[5.0] * 3] * 2
+
+
+def test_zero_dim_gradients_are_arrays_everywhere():
+    """NumPy returns 0-dim results as scalars, and the engine passes them between nodes as they
+    are; every gradient a user sees (autograd.grad, a custom Function's backward, hooks,
+    .grad) is still a tensor over a 0-dim array."""
+    seen = []
+
+    class Twice(dyngrad.autograd.Function):
+        @staticmethod
+        def forward(ctx, a):
+            return a * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            seen.append(g)
+            return g * 2
+
+    x = dyngrad.tensor(0.5, requires_grad=True)
+    y = Twice.apply((x * 1.5).tanh()).sigmoid()
+    y.register_hook(seen.append)
+    (g,) = dyngrad.autograd.grad(y, x, retain_graph=True)
+    y.backward()
+    for t in [g, x.grad, *seen]:
+        assert type(t.numpy()) is np.ndarray and t.shape == ()
+    np.testing.assert_allclose(g.numpy(), x.grad.numpy())

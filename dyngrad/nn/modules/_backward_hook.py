@@ -3,6 +3,7 @@ flowing through them, so `hook(module, grad_input, grad_output)` sees both."""
 
 from __future__ import annotations
 
+from dyngrad._backend import xp
 from dyngrad._tensor import Tensor
 from dyngrad.autograd.node import Node
 from dyngrad.ops._core import record_multi
@@ -86,7 +87,7 @@ class BackwardHook:
 
 
 def _as_tensor(g):
-    return g if g is None or isinstance(g, Tensor) else Tensor._make(g)
+    return g if g is None or isinstance(g, Tensor) else Tensor._make(xp.asarray(g))
 
 
 def _as_data(new, old):
