@@ -181,12 +181,20 @@ def run_backward(roots, grads, keep_graph: bool, create_graph: bool, inputs=None
             if hooks is not None and "post" in hooks:
                 results = _post_hooks(node, results, buf, hooks["post"])
             if not keep_graph and node._saved:
-                node.release()
+                if node._plain:
+                    node._saved = None  # Node.release, inlined
+                else:
+                    node.release()
             n_ready = len(ready)
-            for (child, nr), g, meta in zip(node._next, results, node._meta, strict=False):
+            metas = node._meta
+            k = -1
+            for child, nr in node._next:  # (a counter beats zip or enumerate here)
+                k += 1
                 if child is None or (needed is not None and id(child) not in needed):
                     continue
+                g = results[k]
                 if g is not None:
+                    meta = metas[k]
                     if (type(g) is not ndarray and type(g) not in _NP_SCALARS
                             or g.shape != meta[0] or g.dtype != meta[1]):
                         g = _fit(g, meta)

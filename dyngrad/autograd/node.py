@@ -148,7 +148,8 @@ class Node:
     __slots__ = ("_next", "_meta", "_saved", "_seq", "_hooks", "__weakref__", "__dict__")
     _n_out = 1
     _saved_names: tuple = ()
-    _plain = True  # the engine may call `backward(grad)` directly instead of `apply`
+    _plain = True  # the engine may call `backward(grad)` directly (not `apply`) and inline
+    # `release`; subclasses that override either set it False
 
     def __init__(self):
         self._next = ()
@@ -264,22 +265,29 @@ class Node:
         if saved is None:
             raise RuntimeError(BACKWARD_TWICE)
         as_tensor = engine_state.create_graph
+        if len(saved) == 1 and not as_tensor:  # the common case, without building a list
+            item = saved[0]
+            kind = type(item)
+            if kind is tuple:
+                t, version = item
+                if t._vc[0] == version:
+                    return (t._data,)
+            elif kind is SavedOutput:
+                if item.version[0] == item.saved_version:
+                    return (item.data,)
         out = []
         for item in saved:
-            if type(item) is tuple:
+            kind = type(item)
+            if kind is tuple:
                 t, version = item
                 if t._vc[0] != version:
                     raise RuntimeError(version_error(t, version))
                 out.append(t if as_tensor else t._data)
-            elif type(item) is SavedOutput:
+            elif kind is SavedOutput:
                 if item.version[0] != item.saved_version:
                     raise RuntimeError(version_error(item, item.saved_version, self))
-                if as_tensor:
-
-                    out.append(item.rebuild(self))
-                else:
-                    out.append(item.data)
-            elif type(item) is SavedPacked:
+                out.append(item.rebuild(self) if as_tensor else item.data)
+            elif kind is SavedPacked:
                 out.append(unpack_saved(self, item, as_tensor))
             else:
                 out.append(item)
