@@ -57,8 +57,10 @@ def record(cls, data, inputs: tuple, save: tuple = (), **attrs) -> Tensor:
     node = _new(cls)
     if len(inputs) == 1:  # unrolled: comprehensions are function calls in Python 3.11
         (a,) = inputs
-        node._next = (_edge_of(a),)
-        node._meta = ((a._data.shape, a._data.dtype) if isinstance(a, Tensor) else None,)
+        ad = a._data
+        node._next = ((a._grad_fn, a._output_nr)
+                      if a._grad_fn is not None and a._view is None else a._edge(),)
+        node._meta = ((ad.shape, ad.dtype),)
     elif len(inputs) == 2:
         a, b = inputs
         node._next = (
