@@ -25,7 +25,7 @@ lint: $(VENV)/.stamp-dev
 	$(VENV)/bin/ruff check $(LINT_PATHS)
 
 bench: $(VENV)/.stamp-dev
-	@if [ -f bench/overhead.py ]; then $(PY) bench/overhead.py; \
+	@if [ -f bench/overhead.py ]; then $(PY) bench/overhead.py && $(PY) bench/gc_deep.py; \
 	else echo "bench/overhead.py does not exist yet"; fi
 
 conformance: $(VENV)/.stamp-dev
