@@ -86,7 +86,7 @@ def _check_bool_sub(x, y) -> None:
 
 def _scaled(a, b, alpha, op):
     """`op(a, alpha * b)` in the dtype of `op(a, b)`, after PyTorch's checks on alpha."""
-    dt = a.dtype if type(a) is xp.ndarray else xp.asarray(b).dtype
+    dt = (a if hasattr(a, "dtype") else b).dtype  # the tensor's data (an array, or vmap's)
     if isinstance(alpha, bool):
         if dt.kind != "b":
             raise RuntimeError("Boolean alpha only supported for Boolean results.")

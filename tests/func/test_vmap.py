@@ -23,6 +23,8 @@ CASES = {
     "add_broadcast": (lambda x, y: x + y, [T(4, 3), T(3)], (0, None)),
     "add_unbatched_more_dims": (lambda x, y: x + y, [T(4, 3), T(2, 3)], (0, None)),
     "both_batched": (lambda x, y: x * y - x / (y.abs() + 1), [T(4, 3), T(4, 2, 3)], (0, 0)),
+    "add_alpha_float32": (lambda x: dg.add(x, 1.0, alpha=2) - dg.sub(x, 2, alpha=0.5),
+                          [T(4, 3).float()], (0,)),
     "sum": (lambda x: x.sum(), [T(4, 3, 2)], (0,)),
     "sum_dim": (lambda x: x.sum(-1, keepdim=True), [T(4, 3, 2)], (0,)),
     "mean_in_dim1": (lambda x: x.mean(0), [T(4, 3, 2)], (1,)),
