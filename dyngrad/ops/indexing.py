@@ -12,7 +12,7 @@ from dyngrad.autograd import forward_ad
 from dyngrad.autograd.node import Node
 from dyngrad.ops import _poly as P
 from dyngrad.ops._core import method, record
-from dyngrad.ops.inplace import apply_inplace, check_inplace, write
+from dyngrad.ops.inplace import apply_inplace, check_inplace, check_overlap, write
 from dyngrad.ops.shape import as_view, select, slice_dim, unsqueeze
 
 _fw = forward_ad.state
@@ -195,6 +195,7 @@ def setitem(self: Tensor, index, value) -> None:
             bump_version(view, "__setitem__")
         return
     if key is None:  # as PyTorch: fill_ with a 0-dim value, else copy_
+        check_overlap(view._data, "copy_")  # PyTorch's setitem copies, so an expanded region
         view.fill_(value) if value._data.ndim == 0 else view.copy_(value)
     else:
         apply_inplace(view, index_put, key, value, name="index_put_")

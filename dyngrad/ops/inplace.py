@@ -13,6 +13,7 @@ history becomes an `AsStridedBackward0` that reads its region out of the base's 
 from __future__ import annotations
 
 import sys
+import warnings
 
 from dyngrad import _dtype
 from dyngrad._backend import xp
@@ -102,10 +103,34 @@ def write(t: Tensor, result: Tensor, op: str) -> None:
                 f"output with shape {list(dst.shape)} doesn't match the broadcast shape "
                 f"{list(xp.broadcast_shapes(src.shape, dst.shape))}"
             )
+    check_overlap(dst, op)
     if not dst.flags.writeable:
         raise RuntimeError("unsupported operation: the tensor's memory is read-only")
     xp.copyto(dst, src, casting="unsafe")
     bump_version(t, op)
+
+
+_OVERLAP = (
+    "unsupported operation: more than one element of the written-to tensor refers to a single "
+    "memory location. Please clone() the tensor before performing the operation."
+)
+
+
+def check_overlap(dst, op: str) -> None:
+    """Writing into an expanded tensor (several elements, one memory location): PyTorch allows
+    fill_ and zero_ (one value everywhere), masked_fill_ and index_fill_ with a deprecation
+    warning, and refuses every other in-place op."""
+    if not any(st == 0 and n > 1 for n, st in zip(dst.shape, dst.strides, strict=True)):
+        return
+    if op in ("fill_", "zero_"):
+        return
+    if op in ("masked_fill_", "index_fill_"):
+        warnings.warn(
+            f"Use of {op} on expanded tensors is deprecated. Please clone() the tensor before "
+            "performing this operation. This also applies to advanced indexing e.g. "
+            "tensor[mask] = scalar", UserWarning, stacklevel=4)
+        return
+    raise RuntimeError(_OVERLAP)
 
 
 def apply_inplace(t: Tensor, op, *args, name: str = "", **kwargs) -> Tensor:
@@ -195,6 +220,8 @@ class CopySlices(Node):
 
         result = grad.clone() if isinstance(grad, Tensor) else grad.copy()
         region = self.fn(result)
+        check_overlap(region._data if isinstance(region, Tensor) else region, "copy_")  # an
+        # expanded view's region: PyTorch refuses to write the gradient through it, as here
         grads = self.op.apply([region.clone() if isinstance(region, Tensor) else region.copy()])
         first = grads[0]
         if first is None:

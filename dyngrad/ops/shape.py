@@ -350,8 +350,21 @@ def expand(input: Tensor, *sizes) -> Tensor:
             )
         target.append(s)
     target = tuple(target[::-1])
-    return _view_op(ExpandBackward0, xp.broadcast_to(input._data, target), input,
-                    lambda a: P.expand(a, target), self_sym_sizes=shape)
+    return _view_op(ExpandBackward0, _expanded(input._data, target), input,
+                    lambda a: _expanded(a, target) if type(a) is xp.ndarray else
+                    P.expand(a, target), self_sym_sizes=shape)
+
+
+def _expanded(a, shape: tuple):
+    """`a` broadcast to `shape` as a view that is writable when `a` is (NumPy's broadcast_to
+    is read-only): PyTorch lets fill_ and zero_ write through an expanded tensor."""
+    if type(a) is not xp.ndarray or not a.flags.writeable:
+        return xp.broadcast_to(a, shape)
+    lead = len(shape) - a.ndim
+    strides = (0,) * lead + tuple(0 if n == 1 and s != 1 else st
+                                  for n, s, st in zip(a.shape, shape[lead:], a.strides,
+                                                      strict=True))
+    return xp.lib.stride_tricks.as_strided(a, shape, strides)
 
 
 @method("expand_as")

@@ -463,3 +463,34 @@ def _saved_value_then_base_written(x):
 
 def test_second_order_through_views_written_twice():
     check_op(_saved_value_then_base_written, array(3, 2), noncontig=False)
+
+
+def test_writes_through_expanded_tensors():
+    """An expanded tensor maps several elements to one memory location: PyTorch lets fill_ and
+    zero_ through (one value), masked_fill_ and index_fill_ with a deprecation warning, and
+    refuses the rest, setitem on such a region included, and CopySlices' backward."""
+    from tests.autograd.common import both, outcome, warned
+
+    def prog(lib):
+        ops = {  # each on a fresh x.expand(3, 6)
+            "fill_": lambda v: v.fill_(2), "zero_": lambda v: v.zero_(),
+            "copy_": lambda v: v.copy_(lib.ones(3, 6)), "add_": lambda v: v.add_(1),
+            "clamp_": lambda v: v.clamp_(0, 1), "uniform_": lambda v: v.uniform_(),
+            "row": lambda v: v.__setitem__(0, 3.0),
+            "all": lambda v: v.__setitem__(slice(None), 3.0),
+            "all_tensor": lambda v: v.__setitem__(slice(None), lib.ones(6)),
+            "masked_fill_": lambda v: v.masked_fill_(v > 2, 1.0),
+            "index_fill_": lambda v: v.index_fill_(1, lib.tensor([0]), 2.0),
+            "column": lambda v: v[:, 1].fill_(7.0), "first_row": lambda v: v[0].add_(1),
+        }
+        out = []
+        for fn in ops.values():
+            x = lib.arange(6.0)
+            out += [warned(fn, x.expand(3, 6))[1], x]
+        a = lib.arange(6.0, requires_grad=True)
+        b = a * 1
+        b.expand(2, 6).fill_(3.0)
+        out.append(outcome(lambda: (b * lib.arange(6.0)).sum().backward()))
+        return out
+
+    both(prog)
