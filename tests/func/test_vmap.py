@@ -174,6 +174,9 @@ def test_randomness():
         assert not bool((different == different[0]).all())
     dropped = dg.func.vmap(lambda t: F.dropout(t + 1, 0.5), randomness="same")(x)
     assert bool((dropped == dropped[0]).all())
+    for drop in (F.dropout, F.alpha_dropout):
+        dropped = dg.func.vmap(lambda t, d=drop: d(t + 1, 0.5, True), randomness="different")(x)
+        assert dropped.shape == x.shape and not bool((dropped == dropped[0]).all())
     dg.manual_seed(3)
     chunked = dg.func.vmap(lambda t: t + dg.rand(40), randomness="same", chunk_size=2)(x)
     assert bool((chunked == chunked[0]).all())

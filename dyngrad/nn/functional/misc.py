@@ -79,7 +79,9 @@ def _dropout(input: Tensor, p: float, training: bool, inplace: bool, feature: bo
         if input.ndim < 2:
             raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
         shape = shape[:2] + (1,) * (input.ndim - 2)
-    noise = dyngrad.empty(shape, dtype=input.dtype).bernoulli_(1 - p)
+    # drawn out of place (the same draw as bernoulli_): under vmap(randomness="different") the
+    # noise comes out batched, which an unbatched buffer could not hold
+    noise = dyngrad.bernoulli(dyngrad.empty(shape, dtype=input.dtype), 1 - p)
     if alpha:
         a = 1 / math.sqrt((_ALPHA**2 * p + 1) * (1 - p))
         b = noise.add(-1).mul_(_ALPHA * a).add_(_ALPHA * a * p)
