@@ -354,7 +354,6 @@ def _jvp(cls, outs: tuple, mask: list, inputs: tuple, save: tuple, attrs: dict, 
     return results
 
 
-
 def _own_jvp(node, outs: tuple, diff: list, tangents: list) -> list:
     """Tangents from the node's `jvp(*input_tangents)`: a tangent per output (one tensor: the
     first output's), None where an output gets zeros. The formula runs on tensors, as backward
@@ -370,7 +369,6 @@ def _own_jvp(node, outs: tuple, diff: list, tangents: list) -> list:
     results += (None,) * (len(outs) - len(results))  # outputs such as `info` get none
     return [None if not d else _zeros(o) if r is None else r
             for o, d, r in zip(outs, diff, results, strict=True)]
-
 
 
 def _zeros(out: Tensor) -> Tensor:
