@@ -120,8 +120,9 @@ def check_overlap(dst, op: str) -> None:
     """Writing into an expanded tensor (several elements, one memory location): PyTorch allows
     fill_ and zero_ (one value everywhere), masked_fill_ and index_fill_ with a deprecation
     warning, and refuses every other in-place op."""
-    if not any(st == 0 and n > 1 for n, st in zip(dst.shape, dst.strides, strict=True)):
-        return
+    if not dst.size or not any(st == 0 and n > 1
+                               for n, st in zip(dst.shape, dst.strides, strict=True)):
+        return  # (an empty tensor has no elements to share a location, whatever its strides)
     if op in ("fill_", "zero_"):
         return
     if op in ("masked_fill_", "index_fill_"):

@@ -487,6 +487,7 @@ def test_writes_through_expanded_tensors():
         for fn in ops.values():
             x = lib.arange(6.0)
             out += [warned(fn, x.expand(3, 6))[1], x]
+        out.append(outcome(lambda: lib.ones(1, 0, 3).expand(4, 0, 3).add_(1)))  # no elements
         a = lib.arange(6.0, requires_grad=True)
         b = a * 1
         b.expand(2, 6).fill_(3.0)
