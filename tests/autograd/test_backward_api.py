@@ -476,3 +476,20 @@ def test_gradient_of_mixed_expression(seed):
         return [y, x.grad, w.grad]
 
     same(prog)
+
+
+def test_relu_gradient_depends_on_its_saved_output():
+    """relu's create_graph gradient is PyTorch's threshold_backward of the saved output: it
+    requires grad even where its value does not depend on the input (a gradient penalty on a
+    relu of the input alone runs, giving zeros), with PyTorch's grad_fn name."""
+    from tests.autograd.common import both
+
+    def prog(lib):
+        x = lib.tensor([1.0, -1.0, 0.0, 2.0], requires_grad=True)
+        w = lib.tensor([2.0, 3.0, 4.0, 5.0], requires_grad=True)
+        (g,) = lib.autograd.grad(x.relu().sum(), x, create_graph=True)
+        penalty = lib.autograd.grad((g * g).sum(), x)
+        (h,) = lib.autograd.grad((x.relu() * w).sum(), x, create_graph=True)
+        return [g, penalty, h, lib.autograd.grad(h.pow(2).sum(), [x, w])]
+
+    both(prog)
