@@ -7,6 +7,7 @@ records its own graph and can be differentiated again.
 
 from dyngrad._backend import xp
 from dyngrad._tensor import Tensor
+from dyngrad.autograd.node import Node
 from dyngrad.ops import _special as _sp
 
 
@@ -258,3 +259,29 @@ def logcumsumexp(x, dim: int):
     if isinstance(x, Tensor):
         return x.logcumsumexp(dim)
     return xp.logaddexp.accumulate(x, axis=dim)
+
+
+class _MaskedBackward(Node):
+    """A formula's result recorded as depending, with zero derivative, on the saved tensor it
+    reads only through a mask (see `masked_by`)."""
+
+    def backward(self, grad):
+        return grad, zeros_like(grad)
+
+
+_MASKED: dict = {}
+
+
+def masked_by(result, saved, name: str):
+    """`result`, a backward formula's value that reads `saved` only through a mask (relu,
+    leaky_relu, hardtanh, ...). PyTorch computes it with a `*_backward` op that takes `saved` as
+    an input, so under `create_graph` the gradient requires grad when `saved` does (its
+    derivative there being zero) and its grad_fn is `name`; here it is recorded the same way."""
+    if not isinstance(saved, Tensor) or not saved._requires_grad:
+        return result
+    from dyngrad.ops._core import record
+
+    cls = _MASKED.get(name)
+    if cls is None:
+        cls = _MASKED[name] = type(name, (_MaskedBackward,), {"__module__": __name__})
+    return record(cls, data(result), (result, saved))

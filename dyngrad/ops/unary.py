@@ -371,21 +371,9 @@ def square(input, *, out=None) -> Tensor:
 
 
 # --- relu and clamp ----------------------------------------------------------------------------
-class ThresholdBackwardBackward0(Node):
-    """relu's gradient as a recorded op (`create_graph`): like PyTorch's threshold_backward it
-    takes the saved output as an input, so the gradient requires grad when that output does,
-    though its derivative there is zero."""
-
-    def backward(self, grad):
-        return P.where(self.mask, 0.0, grad), P.zeros_like(grad)  # PyTorch's zeros, not None
-
-
 def _threshold_grad(g, y):
-    """g where y > 0, else 0 (relu's gradient; relu'(0) = 0)."""
-    mask = P.data(y) <= 0
-    if not isinstance(y, Tensor):
-        return xp.where(mask, 0.0, g)
-    return record(ThresholdBackwardBackward0, xp.where(mask, 0.0, P.data(g)), (g, y), mask=mask)
+    """g where y > 0, else 0 (relu's gradient; relu'(0) = 0), as PyTorch's threshold_backward."""
+    return P.masked_by(P.where(P.data(y) <= 0, 0.0, g), y, "ThresholdBackwardBackward0")
 
 
 ReluBackward0 = _node("ReluBackward0", "result", _threshold_grad)

@@ -478,18 +478,33 @@ def test_gradient_of_mixed_expression(seed):
     same(prog)
 
 
-def test_relu_gradient_depends_on_its_saved_output():
-    """relu's create_graph gradient is PyTorch's threshold_backward of the saved output: it
-    requires grad even where its value does not depend on the input (a gradient penalty on a
-    relu of the input alone runs, giving zeros), with PyTorch's grad_fn name."""
-    from tests.autograd.common import both
+MASKED = {
+    "relu": lambda lib, x: x.relu(),
+    "leaky_relu": lambda lib, x: lib.nn.functional.leaky_relu(x, 0.1),
+    "hardtanh": lambda lib, x: lib.nn.functional.hardtanh(x),
+    "relu6": lambda lib, x: lib.nn.functional.relu6(x),
+    "threshold": lambda lib, x: lib.nn.functional.threshold(x, 0.5, 0.0),
+    "softshrink": lambda lib, x: lib.nn.functional.softshrink(x),
+    "hardshrink": lambda lib, x: lib.nn.functional.hardshrink(x),
+    "clamp_min": lambda lib, x: x.clamp_min(0),  # PyTorch's formula is a plain where: no graph
+}
+
+
+@pytest.mark.parametrize("name", list(MASKED))
+def test_masked_gradients_depend_on_the_saved_input(name):
+    """relu & co.: PyTorch's create_graph gradient is a `*_backward` op of the saved input, so
+    it requires grad even where its value does not depend on the input (a gradient penalty of
+    relu(x) alone gives zeros, not an error), with PyTorch's grad_fn names."""
+    from tests.autograd.common import both, outcome
+
+    fn = MASKED[name]
 
     def prog(lib):
-        x = lib.tensor([1.0, -1.0, 0.0, 2.0], requires_grad=True)
-        w = lib.tensor([2.0, 3.0, 4.0, 5.0], requires_grad=True)
-        (g,) = lib.autograd.grad(x.relu().sum(), x, create_graph=True)
-        penalty = lib.autograd.grad((g * g).sum(), x)
-        (h,) = lib.autograd.grad((x.relu() * w).sum(), x, create_graph=True)
-        return [g, penalty, h, lib.autograd.grad(h.pow(2).sum(), [x, w])]
+        x = lib.tensor([1.0, -1.0, 0.0, 2.0, -0.3], requires_grad=True)
+        w = lib.tensor([2.0, 3.0, 4.0, 5.0, 6.0], requires_grad=True)
+        (g,) = lib.autograd.grad(fn(lib, x).sum(), x, create_graph=True)
+        (h,) = lib.autograd.grad((fn(lib, x) * w).sum(), x, create_graph=True)
+        return [g, outcome(lib.autograd.grad, (g * g).sum(), x), h,
+                outcome(lib.autograd.grad, h.pow(2).sum(), [x, w])]
 
     both(prog)

@@ -55,8 +55,9 @@ class HardtanhBackward0(Node):
 
     def backward(self, grad):
         (x,) = self.saved_tensors
-        x = P.data(x)
-        return P.where((x > self.min_val) & (x < self.max_val), grad, 0.0)
+        a = P.data(x)
+        return P.masked_by(P.where((a > self.min_val) & (a < self.max_val), grad, 0.0), x,
+                           "HardtanhBackwardBackward0")
 
 
 def _hardtanh(input, min_val, max_val):
@@ -87,7 +88,8 @@ class LeakyReluBackward0(Node):
 
     def backward(self, grad):
         (x,) = self.saved_tensors
-        return P.where(P.data(x) > 0, grad, grad * self.negative_slope)
+        return P.masked_by(P.where(P.data(x) > 0, grad, grad * self.negative_slope), x,
+                           "LeakyReluBackwardBackward0")
 
 
 def _leaky_relu(input, negative_slope):
@@ -168,7 +170,8 @@ class ThresholdBackward0(Node):
 
     def backward(self, grad):
         (x,) = self.saved_tensors
-        return P.where(P.data(x) > self.threshold, grad, 0.0)
+        return P.masked_by(P.where(P.data(x) > self.threshold, grad, 0.0), x,
+                           "ThresholdBackwardBackward0")
 
 
 def _threshold(input, threshold_, value):
@@ -408,7 +411,8 @@ class SoftshrinkBackward0(Node):
 
     def backward(self, grad):
         (x,) = self.saved_tensors
-        return P.where(xp.abs(P.data(x)) > self.lambd, grad, 0.0)
+        return P.masked_by(P.where(xp.abs(P.data(x)) > self.lambd, grad, 0.0), x,
+                           type(self).__name__[:-1] + "Backward0")
 
 
 class HardshrinkBackward0(SoftshrinkBackward0):
