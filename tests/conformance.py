@@ -341,26 +341,19 @@ def check_forward_ad(op, fn, sample, seed: int) -> bool:
     tangents: dict = {}
 
     def dual(lib, x):
-        if isinstance(x, torch.Tensor):
-            if not (x.requires_grad and (x.is_floating_point() or x.is_complex())):
-                return x.detach() if lib is torch else to_dyngrad(x.detach(), {})
-            if id(x) not in tangents:
-                t = rng.standard_normal(x.shape)
-                if x.is_complex():
-                    t = t + 1j * rng.standard_normal(x.shape)
-                tangents[id(x)] = t.astype(str(x.dtype).removeprefix("torch."))
-            if lib is torch:
-                primal = x.detach()
-            elif op.name.startswith("as_strided"):
-                primal = _in_storage(x.detach())
-            else:
-                primal = to_dyngrad(x.detach(), {})
-            return lib.autograd.forward_ad.make_dual(primal, lib.from_numpy(tangents[id(x)].copy()))
-        if isinstance(x, list | tuple) and not isinstance(x, torch.Size):
-            return type(x)(dual(lib, v) for v in x)
-        if isinstance(x, dict):
-            return {k: dual(lib, v) for k, v in x.items()}
-        return x if lib is torch else to_dyngrad(x, {})
+        if not isinstance(x, torch.Tensor):
+            return x if lib is torch else to_dyngrad(x, {})
+        if lib is torch:
+            primal = x.detach()
+        elif op.name.startswith("as_strided"):
+            primal = _in_storage(x.detach())
+        else:
+            primal = to_dyngrad(x.detach(), {})
+        if not (x.requires_grad and (x.is_floating_point() or x.is_complex())):
+            return primal
+        if id(x) not in tangents:
+            tangents[id(x)] = _random_like(rng, x)
+        return lib.autograd.forward_ad.make_dual(primal, lib.from_numpy(tangents[id(x)].copy()))
 
     proc = sample.output_process_fn_grad
     identity = _is_identity(proc)
@@ -369,7 +362,8 @@ def check_forward_ad(op, fn, sample, seed: int) -> bool:
         fw = lib.autograd.forward_ad
         try:
             with fw.dual_level():
-                args = dual(lib, (sample.input, sample.args, sample.kwargs))
+                args = _map_leaves((sample.input, sample.args, sample.kwargs),
+                                    lambda x, lib=lib: dual(lib, x))
                 out = call(args[0], *args[1], **args[2])
                 if not identity:
                     out = proc(out) if lib is torch or not isinstance(
@@ -456,23 +450,38 @@ def _finite_difference_tangents(op, sample, tangents: dict, proc, h: float = 1e-
     """(f(x + h t) - f(x - h t)) / 2h for each output: J·t without any derivative formula."""
 
     def shift(x, sign: int):
-        if isinstance(x, torch.Tensor):
-            t = tangents.get(id(x))
-            x = x.detach()
-            return x if t is None else x + sign * h * torch.from_numpy(t)
-        if isinstance(x, list | tuple) and not isinstance(x, torch.Size):
-            return type(x)(shift(v, sign) for v in x)
-        if isinstance(x, dict):
-            return {k: shift(v, sign) for k, v in x.items()}
-        return x
+        if not isinstance(x, torch.Tensor):
+            return x
+        t = tangents.get(id(x))
+        x = x.detach()
+        return x if t is None else x + sign * h * torch.from_numpy(t)
 
     ends = []
     for sign in (1, -1):
-        x, args, kwargs = shift((sample.input, sample.args, sample.kwargs), sign)
+        x, args, kwargs = _map_leaves((sample.input, sample.args, sample.kwargs),
+                                       lambda v, sign=sign: shift(v, sign))
         out = op(x, *args, **kwargs)
         ends.append(_flat(out if proc is None else proc(out)))
     return [(p - m) / (2 * h) if isinstance(p, torch.Tensor) and (
         p.is_floating_point() or p.is_complex()) else None for p, m in zip(*ends, strict=True)]
+
+
+def _random_like(rng, t: torch.Tensor) -> np.ndarray:
+    """Standard normal values (complex for a complex t) of t's shape and dtype."""
+    w = rng.standard_normal(t.shape)
+    if t.is_complex():
+        w = w + 1j * rng.standard_normal(t.shape)
+    return w.astype(str(t.dtype).removeprefix("torch."))
+
+
+def _map_leaves(x, fn):
+    """x with fn applied to every leaf (tensors and other values) of its lists, tuples and
+    dicts."""
+    if isinstance(x, list | tuple) and not isinstance(x, torch.Size):
+        return type(x)(_map_leaves(v, fn) for v in x)
+    if isinstance(x, dict):
+        return {k: _map_leaves(v, fn) for k, v in x.items()}
+    return fn(x)
 
 
 def _compare_backward(d_out, t_out, memo: dict, seed: int) -> None:
@@ -483,12 +492,7 @@ def _compare_backward(d_out, t_out, memo: dict, seed: int) -> None:
     if not pairs or not wrt:
         return
     rng = np.random.default_rng(seed)
-    ws = []
-    for _, t in pairs:
-        w = rng.standard_normal(t.shape)
-        if t.is_complex():
-            w = w + 1j * rng.standard_normal(t.shape)
-        ws.append(w.astype(str(t.dtype).removeprefix("torch.")))
+    ws = [_random_like(rng, t) for _, t in pairs]
     try:
         t_grads = torch.autograd.grad([t for _, t in pairs], [t for _, t in wrt],
                                       [torch.from_numpy(w) for w in ws], allow_unused=True)

@@ -20,6 +20,7 @@ this transposition gives J t for holomorphic and non-holomorphic ops alike.
 
 from __future__ import annotations
 
+import contextlib
 from typing import NamedTuple
 
 from dyngrad._backend import xp
@@ -325,10 +326,8 @@ def _jvp(cls, outs: tuple, mask: list, inputs: tuple, save: tuple, attrs: dict, 
     if hasattr(node, "jvp"):  # the op has a forward formula of its own (module doc)
         return _own_jvp(node, outs, diff, tangents)
     vs = [Tensor._make(xp.zeros(o._data.shape, o._data.dtype), True) for o in outs]
-    prev = engine_state.create_graph, grad_mode.state.enabled
-    engine_state.create_graph = grad_mode.state.enabled = True
     ys, ts = [], []
-    try:
+    with _formulas_on_tensors():
         grads = node.apply(vs)
         for g, t, meta in zip(grads, tangents, node._meta, strict=False):
             if g is None or t is None or not isinstance(g, Tensor) or not g._requires_grad:
@@ -337,8 +336,6 @@ def _jvp(cls, outs: tuple, mask: list, inputs: tuple, save: tuple, attrs: dict, 
                 continue
             ys.append(_fit(g, meta))  # reducing a broadcast gradient is part of the formula
             ts.append(t)
-    finally:
-        engine_state.create_graph, grad_mode.state.enabled = prev
     wanted = [v for v, d in zip(vs, diff, strict=True) if d]
     if not ys or not wanted:
         jts = [None] * len(wanted)
@@ -354,16 +351,23 @@ def _jvp(cls, outs: tuple, mask: list, inputs: tuple, save: tuple, attrs: dict, 
     return results
 
 
+@contextlib.contextmanager
+def _formulas_on_tensors():
+    """Run formulas as `create_graph=True` does: saved values as tensors, grad mode on."""
+    prev = engine_state.create_graph, grad_mode.state.enabled
+    engine_state.create_graph = grad_mode.state.enabled = True
+    try:
+        yield
+    finally:
+        engine_state.create_graph, grad_mode.state.enabled = prev
+
+
 def _own_jvp(node, outs: tuple, diff: list, tangents: list) -> list:
     """Tangents from the node's `jvp(*input_tangents)`: a tangent per output (one tensor: the
     first output's), None where an output gets zeros. The formula runs on tensors, as backward
     formulas do under `create_graph`, so a tangent has history when its inputs do."""
-    prev = engine_state.create_graph, grad_mode.state.enabled
-    engine_state.create_graph = grad_mode.state.enabled = True
-    try:
+    with _formulas_on_tensors():
         results = node.jvp(*tangents)
-    finally:
-        engine_state.create_graph, grad_mode.state.enabled = prev
     if not isinstance(results, tuple):
         results = (results,)
     results += (None,) * (len(outs) - len(results))  # outputs such as `info` get none
