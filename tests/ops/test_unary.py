@@ -105,6 +105,13 @@ def test_float16_and_float_dtypes(dtype):
         check_op(name, _input(name, 4), dtypes=(np.float16,), gradgrad=False)
 
 
+def test_sigmoid_tails():
+    """Far from 0, where exp(-x) overflows: float16 is computed in float32, as PyTorch does."""
+    x = np.array([-100.0, -20.0, -12.0, -5.0, 0.0, 5.0, 12.0, 20.0, 100.0])
+    check_op("sigmoid", x, dtypes=(np.float16, np.float32, np.float64), gradgrad=False,
+             noncontig=False)
+
+
 # --- special values ----------------------------------------------------------------------------
 SPECIAL = np.array([0.0, -0.0, 1.0, -1.0, 2.5, -2.5, np.inf, -np.inf, np.nan, 1e-30, 50.0])
 
