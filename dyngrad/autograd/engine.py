@@ -61,22 +61,28 @@ def _fit(g, meta):
 
 
 def _dependencies(roots) -> dict:
-    """For every node reachable from the roots, how many edges point at it (explicit stack)."""
+    """For every node reachable from the roots, its entry `[edges pointing at it, gradient
+    slot per output...]` (explicit stack)."""
     deps = {}
     stack = list(roots)
     for node in stack:
-        deps.setdefault(node, 0)
+        deps.setdefault(node, _entry(node, 0))
     while stack:
         for child, _ in stack.pop()._next:
             if child is None:
                 continue
-            n = deps.get(child)
-            if n is None:
-                deps[child] = 1
+            e = deps.get(child)
+            if e is None:
+                deps[child] = [1, None] if child._n_out == 1 else _entry(child, 1)
                 stack.append(child)
             else:
-                deps[child] = n + 1
+                e[0] += 1
     return deps
+
+
+def _entry(node, count: int) -> list:
+    """A node's engine state: how many gradients it still waits for, then one slot per output."""
+    return [count] + [None] * node._n_out
 
 
 def _needed(roots, targets: set) -> set:
@@ -106,28 +112,28 @@ def run_backward(roots, grads, keep_graph: bool, create_graph: bool, inputs=None
     needed = capture_at = None
     if inputs is None:
         deps = _dependencies(root_nodes)
-    else:
+    else:  # only nodes that lead to an input get an entry; the others are never reached
         needed = _needed(root_nodes, {id(n) for n, _ in inputs if n is not None})
-        deps = {}
+        deps = {node: _entry(node, 0) for node in root_nodes}
         for node in _nodes(root_nodes):
-            deps.setdefault(node, 0)
             if _runs(node, needed, accumulate):
                 for child, _ in node._next:
                     if child is not None and id(child) in needed:
-                        deps[child] = deps.get(child, 0) + 1
+                        e = deps.get(child)
+                        if e is None:
+                            deps[child] = _entry(child, 1)
+                        else:
+                            e[0] += 1
         capture_at = {}
         for i, (node, nr) in enumerate(inputs):
             if node is not None:
                 capture_at.setdefault(id(node), []).append((i, nr))
     captures = {}
 
-    buffers = {}
     for (node, nr), g in zip(roots, grads, strict=True):
-        buf = buffers.get(node)
-        if buf is None:
-            buf = buffers[node] = [None] * node._n_out
-        buf[nr] = g if buf[nr] is None else buf[nr] + g
-    ready = sorted((node for node in buffers if deps[node] == 0), key=_seq_of)
+        e = deps[node]
+        e[nr + 1] = g if e[nr + 1] is None else e[nr + 1] + g
+    ready = sorted((node for node in root_nodes if deps[node][0] == 0), key=_seq_of)
 
     prev_create, engine_state.create_graph = engine_state.create_graph, create_graph
     prev_task = engine_state.task
@@ -136,6 +142,7 @@ def run_backward(roots, grads, keep_graph: bool, create_graph: bool, inputs=None
     grad_mode.state.enabled = create_graph
     anomaly = anomaly_mode.state.enabled
     check_nan = anomaly_mode.check_nan_enabled()
+    simple = capture_at is None and not anomaly
     ndarray = xp.ndarray
     # The graph holds no reference cycles (see node.py), so the cyclic collector has nothing to
     # find here; pausing it saves its repeated scans of a large graph while we walk it.
@@ -147,22 +154,11 @@ def run_backward(roots, grads, keep_graph: bool, create_graph: bool, inputs=None
     try:
         while ready:
             node = ready.pop()
-            buf = buffers.pop(node)
+            e = deps[node]
             hooks = node._hooks
-            if capture_at is not None:
-                # As PyTorch: a node that will not run gets only its tensor hooks (and
-                # retain_grad) before its gradient is captured; one that runs is captured first.
-                runs = _runs(node, needed, accumulate)
-                if not runs and hooks is not None:
-                    buf = _pre_hooks(node, buf, hooks, node_hooks=False)
-                for i, nr in capture_at.get(id(node), ()):
-                    captures[i] = buf[nr]
-                if not runs:
-                    continue
-            if hooks is not None:
-                buf = _pre_hooks(node, buf, hooks)
-            if node._n_out == 1 and node._plain and not anomaly:  # the common case, first
-                g = buf[0]
+            if simple and hooks is None and node._n_out == 1 and node._plain:  # the common case
+                g = e[1]
+                e[1] = None
                 if g is None:
                     results = (None,) * len(node._next)
                 else:
@@ -170,16 +166,12 @@ def run_backward(roots, grads, keep_graph: bool, create_graph: bool, inputs=None
                     if type(results) is not tuple:
                         results = (results,)
             else:
-                if node._n_out != 1:
-                    buf = None if all(g is None for g in buf) else _materialize(node, buf)
-                if buf is None or (buf[0] is None and node._n_out == 1):
-                    results = (None,) * len(node._next)
-                elif anomaly:
-                    results = anomaly_mode.run_checked(node, buf, check_nan)
-                else:
-                    results = node.apply(buf)
-            if hooks is not None and "post" in hooks:
-                results = _post_hooks(node, results, buf, hooks["post"])
+                buf = e[1:]
+                e[1:] = [None] * node._n_out
+                results = _run_node(node, buf, hooks, capture_at, captures, needed, accumulate,
+                                    anomaly, check_nan)
+                if results is None:  # captured, not run
+                    continue
             if not keep_graph and node._saved:
                 if node._plain:
                     node._saved = None  # Node.release, inlined
@@ -190,7 +182,8 @@ def run_backward(roots, grads, keep_graph: bool, create_graph: bool, inputs=None
             k = -1
             for child, nr in node._next:  # (a counter beats zip or enumerate here)
                 k += 1
-                if child is None or (needed is not None and id(child) not in needed):
+                ce = deps.get(child)
+                if ce is None:  # no node, or one that leads to no requested input
                     continue
                 g = results[k]
                 if g is not None:
@@ -198,20 +191,16 @@ def run_backward(roots, grads, keep_graph: bool, create_graph: bool, inputs=None
                     if (type(g) is not ndarray and type(g) not in _NP_SCALARS
                             or g.shape != meta[0] or g.dtype != meta[1]):
                         g = _fit(g, meta)
-                    cbuf = buffers.get(child)
-                    if cbuf is None:
-                        buffers[child] = [g] if child._n_out == 1 else _slot(child, nr, g)
-                    else:
-                        cbuf[nr] = g if cbuf[nr] is None else cbuf[nr] + g
-                elif child not in buffers:
-                    buffers[child] = [None] * child._n_out
-                left = deps[child] - 1
-                deps[child] = left
+                    nr += 1
+                    old = ce[nr]
+                    ce[nr] = g if old is None else old + g
+                left = ce[0] - 1
+                ce[0] = left
                 if not left:
                     ready.append(child)
             if len(ready) > n_ready + 1:  # run the latest-created first, as PyTorch's queue does
                 ready[n_ready:] = sorted(ready[n_ready:], key=_seq_of)
-            results = g = buf = None  # drop our references: a leaf's sink may then keep the array
+            results = g = old = None  # drop our references: a leaf's sink may then keep the array
     finally:
         silence.__exit__(None, None, None)
         if gc_was_enabled:
@@ -220,6 +209,35 @@ def run_backward(roots, grads, keep_graph: bool, create_graph: bool, inputs=None
         engine_state.task = prev_task
         grad_mode.state.enabled = prev_mode
     return captures
+
+
+def _run_node(node, buf: list, hooks, capture_at, captures: dict, needed, accumulate: bool,
+              anomaly: bool, check_nan: bool):
+    """The general case of running one node: captures for `inputs`, hooks, several outputs,
+    custom `apply`, anomaly mode. Returns its input gradients, or None if it does not run."""
+    if capture_at is not None:
+        # As PyTorch: a node that will not run gets only its tensor hooks (and retain_grad)
+        # before its gradient is captured; one that runs is captured first.
+        runs = _runs(node, needed, accumulate)
+        if not runs and hooks is not None:
+            buf = _pre_hooks(node, buf, hooks, node_hooks=False)
+        for i, nr in capture_at.get(id(node), ()):
+            captures[i] = buf[nr]
+        if not runs:
+            return None
+    if hooks is not None:
+        buf = _pre_hooks(node, buf, hooks)
+    if node._n_out != 1:
+        buf = None if all(g is None for g in buf) else _materialize(node, buf)
+    if buf is None or (buf[0] is None and node._n_out == 1):
+        results = (None,) * len(node._next)
+    elif anomaly:
+        results = anomaly_mode.run_checked(node, buf, check_nan)
+    else:
+        results = node.apply(buf)
+    if hooks is not None and "post" in hooks:
+        results = _post_hooks(node, results, buf, hooks["post"])
+    return results
 
 
 # NumPy's 0-dim results are scalars of these types; they pass between nodes as they are
@@ -241,12 +259,6 @@ def will_execute(node) -> bool:
 
 def _seq_of(node) -> int:
     return node._seq
-
-
-def _slot(node, nr: int, g) -> list:
-    buf = [None] * node._n_out
-    buf[nr] = g
-    return buf
 
 
 def _nodes(roots):

@@ -148,6 +148,7 @@ class Node:
     __slots__ = ("_next", "_meta", "_saved", "_seq", "_hooks", "__weakref__", "__dict__")
     _n_out = 1
     _saved_names: tuple = ()
+    _exposed: set = frozenset()
     _plain = True  # the engine may call `backward(grad)` directly (not `apply`) and inline
     # `release`; subclasses that override either set it False
 
@@ -184,18 +185,15 @@ class Node:
     def _input_metadata(self) -> tuple:
         return self._meta
 
-    def __getattr__(self, attr: str):
-        if attr.startswith("_raw_saved_"):
-            return getattr(self, "_saved_" + attr[11:])
-        if attr.startswith("_saved_"):
-            key = attr[7:]
-            if key in self._saved_names:
-                return self._saved_value(self._saved_names.index(key))
-            if key in self.__dict__:
-                return self.__dict__[key]
-            if key in self._class_attrs():  # a default kept on the class, e.g. alpha = 1
-                return getattr(type(self), key)
-        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{attr}'")
+    # PyTorch's `_saved_<name>` introspection is served by properties made per class, not by
+    # `__getattr__`: a class with `__getattr__` loses CPython's fast attribute access, and the
+    # engine reads node attributes a dozen times per node.
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls._exposed = set(cls._exposed)  # names shown as `_saved_<name>` (inherited too)
+        for i, name in enumerate(cls.__dict__.get("_saved_names", ())):
+            _expose(cls, name, lambda self, i=i: self._saved_value(i))
+        expose(cls, cls._class_attrs())
 
     @classmethod
     def _class_attrs(cls) -> set:
@@ -309,6 +307,29 @@ class Node:
 
     def backward(self, *grads):
         raise NotImplementedError
+
+
+def expose(cls, names) -> None:
+    """Show the node attributes `names` as `_saved_<name>` (and `_raw_saved_<name>`), as PyTorch
+    shows the non-tensor arguments a node keeps. Called where a node gets such attributes."""
+    for name in names:
+        if name not in cls._exposed:
+            _expose(cls, name, lambda self, name=name: _attribute(self, name))
+
+
+def _expose(cls, name: str, get) -> None:
+    cls._exposed.add(name)
+    setattr(cls, "_saved_" + name, property(get))
+    setattr(cls, "_raw_saved_" + name, property(get))
+
+
+def _attribute(node, name: str):
+    try:
+        return getattr(node, name)
+    except AttributeError:
+        raise AttributeError(
+            f"'{type(node).__name__}' object has no attribute '_saved_{name}'"
+        ) from None
 
 
 class AccumulateGrad(Node):

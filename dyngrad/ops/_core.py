@@ -13,7 +13,7 @@ from dyngrad import _dtype
 from dyngrad._backend import ndarray, xp
 from dyngrad._tensor import Tensor, make_tensor
 from dyngrad.autograd import anomaly_mode, forward_ad, grad_mode
-from dyngrad.autograd.node import SavedOutput, _seq, saved_hooks
+from dyngrad.autograd.node import SavedOutput, _seq, expose, saved_hooks
 
 _make = make_tensor
 _new = object.__new__
@@ -84,6 +84,8 @@ def record(cls, data, inputs: tuple, save: tuple = (), **attrs) -> Tensor:
     node._hooks = None
     if attrs:
         node.__dict__.update(attrs)
+        if not cls._exposed.issuperset(attrs):
+            expose(cls, attrs)
     out = _make(data, True, node)
     if save and saved_hooks:  # saved_tensors_hooks are on: Node.save runs the pack hook
         node.save(*(SavedOutput(out) if s is OUT else s for s in save))
@@ -136,6 +138,7 @@ def record_multi(cls, datas: list, inputs: tuple, save: tuple = (), differentiab
         (t._data.shape, t._data.dtype) if isinstance(t, Tensor) else None for t in inputs
     )
     node.__dict__.update(attrs)
+    expose(cls, attrs)
     outs = tuple(
         _make(d, True, node, i) if differentiable is None or differentiable[i] else _make(d)
         for i, d in enumerate(datas)

@@ -20,7 +20,7 @@ from dyngrad._backend import xp
 from dyngrad._tensor import Tensor
 from dyngrad._tensor import bump_version as _bump
 from dyngrad.autograd import forward_ad, grad_mode
-from dyngrad.autograd.node import _BACKWARD_SUFFIX, Node, SavedOutput, saved_hooks
+from dyngrad.autograd.node import _BACKWARD_SUFFIX, Node, SavedOutput, expose, saved_hooks
 
 _gm = grad_mode.state
 _fw = forward_ad.state
@@ -285,3 +285,6 @@ class AsStridedBackward0(Node):
         flat = xp.zeros(n, dtype)
         xp.add.at(flat, self.index, grad)
         return flat.reshape(shape)
+
+
+expose(AsStridedBackward0, ("size",))
