@@ -156,7 +156,7 @@ def run_backward(roots, grads, keep_graph: bool, create_graph: bool, inputs=None
             node = ready.pop()
             e = deps[node]
             hooks = node._hooks
-            if simple and hooks is None and node._n_out == 1 and node._plain:  # the common case
+            if simple and hooks is None and node._plain:  # the common case
                 g = e[1]
                 e[1] = None
                 if g is None:

@@ -312,6 +312,7 @@ def _jvp(cls, outs: tuple, mask: list, inputs: tuple, save: tuple, attrs: dict, 
     node.__dict__.update(attrs)
     if len(outs) > 1:
         node._n_out = len(outs)
+        node._plain = False
         node._out_meta = [(o._data.shape, o._data.dtype) for o in outs]
     saved = []
     for s in save:

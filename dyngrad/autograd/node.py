@@ -149,8 +149,9 @@ class Node:
     _n_out = 1
     _saved_names: tuple = ()
     _exposed: set = frozenset()
-    _plain = True  # the engine may call `backward(grad)` directly (not `apply`) and inline
-    # `release`; subclasses that override either set it False
+    # One output, and the engine may call `backward(grad)` directly (not `apply`) and inline
+    # `release`; subclasses that override either, and nodes with several outputs, set it False.
+    _plain = True
 
     def __init__(self):
         self._next = ()

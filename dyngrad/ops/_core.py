@@ -58,19 +58,11 @@ def record(cls, data, inputs: tuple, save: tuple = (), **attrs) -> Tensor:
     if len(inputs) == 1:  # unrolled: comprehensions are function calls in Python 3.11
         (a,) = inputs
         ad = a._data
-        node._next = ((a._grad_fn, a._output_nr)
-                      if a._grad_fn is not None and a._view is None else a._edge(),)
+        node._next = (_edge_of(a),)
         node._meta = ((ad.shape, ad.dtype),)
     elif len(inputs) == 2:
         a, b = inputs
-        node._next = (
-            (a._grad_fn, a._output_nr)
-            if type(a) is Tensor and a._grad_fn is not None and a._view is None
-            else _edge_of(a),
-            (b._grad_fn, b._output_nr)
-            if type(b) is Tensor and b._grad_fn is not None and b._view is None
-            else _edge_of(b),
-        )
+        node._next = (_edge_of(a), _edge_of(b))
         node._meta = (
             (a._data.shape, a._data.dtype) if isinstance(a, Tensor) else None,
             (b._data.shape, b._data.dtype) if isinstance(b, Tensor) else None,
@@ -110,11 +102,19 @@ _NO_EDGE = (None, 0)
 
 
 def _edge_of(t) -> tuple:
-    if not isinstance(t, Tensor):
+    """`t._edge()` for any operand, with the two common cases first: a non-view result of an
+    op, and a leaf whose gradient sink exists (None, 0 for non-tensors)."""
+    if type(t) is Tensor and t._view is None:
+        fn = t._grad_fn
+        if fn is not None:
+            return fn, t._output_nr
+        ref = t._accum
+        if ref is not None:
+            fn = ref()
+            if fn is not None:
+                return fn, 0
+    elif not isinstance(t, Tensor):
         return _NO_EDGE
-    fn = t._grad_fn
-    if fn is not None and t._view is None:
-        return fn, t._output_nr
     return t._edge()
 
 
@@ -132,6 +132,8 @@ def record_multi(cls, datas: list, inputs: tuple, save: tuple = (), differentiab
         return tuple(_make(d) for d in datas)
     node = cls()
     node._n_out = len(datas)
+    if len(datas) != 1:
+        node._plain = False  # the engine's direct `backward(grad)` call is for one output
     node._out_meta = [(d.shape, d.dtype) for d in datas] if materialize else [None] * len(datas)
     node._next = tuple(t._edge() if isinstance(t, Tensor) else _NO_EDGE for t in inputs)
     node._meta = tuple(
