@@ -28,7 +28,7 @@ BACKWARD_TWICE = (
 )
 
 _seq = itertools.count()
-_INFERENCE_SAVED = (
+INFERENCE_SAVED = (
     "Inference tensors cannot be saved for backward. Please do not use Tensors created in "
     "inference mode in computation tracked by autograd. To work around this, you can make a clone "
     "to get a normal tensor and use it in autograd, or use `torch.no_grad()` instead of "
@@ -249,7 +249,7 @@ class Node:
             version = getattr(v, "_vc", None)
             if version is not None:
                 if v._x is not None and "inference" in v._x:
-                    raise RuntimeError(_INFERENCE_SAVED)
+                    raise RuntimeError(INFERENCE_SAVED)
                 saved.append(pack_saved(self, v) if saved_hooks else (v, version[0]))
             elif saved_hooks and type(v) is SavedOutput:
                 saved.append(pack_saved(self, v))

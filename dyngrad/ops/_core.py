@@ -13,7 +13,7 @@ from dyngrad import _dtype
 from dyngrad._backend import ndarray, xp
 from dyngrad._tensor import Tensor, make_tensor
 from dyngrad.autograd import anomaly_mode, forward_ad, grad_mode
-from dyngrad.autograd.node import SavedOutput, _seq, expose, saved_hooks
+from dyngrad.autograd.node import INFERENCE_SAVED, SavedOutput, _seq, expose, saved_hooks
 
 _make = make_tensor
 _new = object.__new__
@@ -49,25 +49,30 @@ def record(cls, data, inputs: tuple, save: tuple = (), **attrs) -> Tensor:
         return forward_ad.record(record, cls, data, inputs, save, attrs)
     if not _gm.enabled:
         return _make(data)
-    for t in inputs:
-        if isinstance(t, Tensor) and t._requires_grad:
-            break
-    else:
-        return _make(data)
-    node = _new(cls)
-    if len(inputs) == 1:  # unrolled: comprehensions are function calls in Python 3.11
+    # Unrolled for one and two inputs: comprehensions are function calls in Python 3.11.
+    if len(inputs) == 1:
         (a,) = inputs
+        if not a._requires_grad:
+            return _make(data)
         ad = a._data
+        node = _new(cls)
         node._next = (_edge_of(a),)
         node._meta = ((ad.shape, ad.dtype),)
     elif len(inputs) == 2:
         a, b = inputs
+        ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
+        if not (ta and a._requires_grad or tb and b._requires_grad):
+            return _make(data)
+        node = _new(cls)
         node._next = (_edge_of(a), _edge_of(b))
         node._meta = (
-            (a._data.shape, a._data.dtype) if isinstance(a, Tensor) else None,
-            (b._data.shape, b._data.dtype) if isinstance(b, Tensor) else None,
+            (a._data.shape, a._data.dtype) if ta else None,
+            (b._data.shape, b._data.dtype) if tb else None,
         )
     else:
+        if not any([isinstance(t, Tensor) and t._requires_grad for t in inputs]):
+            return _make(data)
+        node = _new(cls)
         node._next = tuple([_edge_of(t) for t in inputs])
         node._meta = tuple([
             (t._data.shape, t._data.dtype) if isinstance(t, Tensor) else None for t in inputs
@@ -79,23 +84,36 @@ def record(cls, data, inputs: tuple, save: tuple = (), **attrs) -> Tensor:
         if not cls._exposed.issuperset(attrs):
             expose(cls, attrs)
     out = _make(data, True, node)
-    if save and saved_hooks:  # saved_tensors_hooks are on: Node.save runs the pack hook
-        node.save(*(SavedOutput(out) if s is OUT else s for s in save))
-    elif save:
-        saved = []
-        for s in save:
-            if isinstance(s, Tensor):
-                if s._x is not None and "inference" in s._x:
-                    node.save(s)  # raises PyTorch's error
-                saved.append((s, s._vc[0]))
-            else:
-                saved.append(SavedOutput(out) if s is OUT else s)
-        node._saved = tuple(saved)
-    else:
+    # A saved tensor is kept as (tensor, its version now); other items by `_saved_item`.
+    if not save:
         node._saved = ()
+    elif saved_hooks:  # saved_tensors_hooks are on: Node.save runs the pack hook
+        node.save(*(SavedOutput(out) if s is OUT else s for s in save))
+    elif len(save) == 1:
+        (s,) = save
+        node._saved = ((s, s._vc[0]) if type(s) is Tensor and s._x is None
+                       else _saved_item(s, out),)
+    elif len(save) == 2:
+        s, t = save
+        node._saved = (
+            (s, s._vc[0]) if type(s) is Tensor and s._x is None else _saved_item(s, out),
+            (t, t._vc[0]) if type(t) is Tensor and t._x is None else _saved_item(t, out),
+        )
+    else:
+        node._saved = tuple([_saved_item(s, out) for s in save])
     if _anomaly.enabled:
         anomaly_mode.record(node)
     return out
+
+
+def _saved_item(s, out: Tensor):
+    """What a node keeps for one `save=` item: (tensor, version), its own output as a
+    SavedOutput, or any other value as it is."""
+    if isinstance(s, Tensor):
+        if s._x is not None and "inference" in s._x:
+            raise RuntimeError(INFERENCE_SAVED)
+        return s, s._vc[0]
+    return SavedOutput(out) if s is OUT else s
 
 
 _NO_EDGE = (None, 0)

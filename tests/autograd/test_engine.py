@@ -120,13 +120,17 @@ def test_saved_attributes():
         x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
         w = lib.tensor([4.0, 5.0, 6.0], requires_grad=True)
         m, c, p, a = x * w, x * 2, x ** 2, x + w
-        e = x.expand(2, 3)
+        e, t, s = x.expand(2, 3), x.tanh(), lib.sub(x, w, alpha=3)
         return [m.grad_fn._saved_self, m.grad_fn._saved_other, m.grad_fn._saved_self is x,
                 m.grad_fn._saved_other is w, c.grad_fn._saved_other, p.grad_fn._saved_exponent,
-                p.grad_fn._saved_self, a.grad_fn._saved_alpha,
-                e.grad_fn._saved_self_sym_sizes, "_saved_self" in dir(m.grad_fn)]
+                p.grad_fn._saved_self, a.grad_fn._saved_alpha, s.grad_fn._saved_alpha,
+                t.grad_fn._saved_result, e.grad_fn._saved_self_sym_sizes,
+                "_saved_self" in dir(m.grad_fn)]
 
     same(prog)
+    # an attribute the node does not have: the same AttributeError as PyTorch's
+    check_error(lambda lib: lib.ones(2, requires_grad=True).exp().grad_fn._saved_self)
+    check_error(lambda lib: (lib.ones(2, requires_grad=True) * 2).grad_fn._saved_bogus)
 
 
 def test_saved_attributes_after_backward():
