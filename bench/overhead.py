@@ -12,7 +12,6 @@ import statistics
 import time
 
 import numpy as np
-import torch
 
 import dyngrad
 
@@ -77,7 +76,7 @@ def compare(name: str, ours, theirs, reps: int, rounds: int = 7):
     return ra / rb
 
 
-def deep_case(depth: int = 20000, rounds: int = 3):
+def deep_case(torch, depth: int = 20000, rounds: int = 3):
     """One graph of `depth` ops (x * 1.0001, tanh, repeated), forward then backward: per op
     time beside torch. dyngrad's graph is Python objects, which the cyclic garbage collector
     rescans as the graph grows (they form no cycles, so it never frees any); torch's graph is
@@ -152,6 +151,8 @@ def matmul_case(n: int = 1024, rounds: int = 9):
 
 
 def main() -> None:
+    import torch  # here, not at the top: bench/gc_deep.py imports this module without torch
+
     torch.set_num_threads(1)
     gc.collect()
     print(f"dyngrad {dyngrad.__version__}, torch {torch.__version__}, numpy {np.__version__}")
@@ -160,7 +161,7 @@ def main() -> None:
     compare("0-dim float32", fwd_bwd(dyngrad, ()), fwd_bwd(torch, ()), reps=60)
     compare("(4,4) float32, + - * / only", fwd_bwd(dyngrad, (4, 4), arithmetic_chain),
             fwd_bwd(torch, (4, 4), arithmetic_chain), reps=60)
-    deep_case()
+    deep_case(torch)
     matmul_case()
 
 

@@ -62,3 +62,30 @@ class quietly:
 
 
 __all__ = ["xp", "ndarray", "quiet", "quietly"]
+
+
+
+class Constant(dict):
+    """`ONE[x.dtype]`: a number as a 0-dim array of x's floating or complex NumPy dtype, or as
+    the plain number for any other dtype (tensors under `create_graph`, integers).
+
+    NumPy resolves a Python scalar's type on every ufunc call (~0.2 us, most of a small array's
+    whole call) and an operand of the array's own dtype not at all. The values are the same:
+    NumPy casts a Python number to the array's dtype anyway (NEP 50 weak scalars).
+    """
+
+    def __init__(self, value):
+        super().__init__()
+        self.value = value
+
+    def __missing__(self, dtype):
+        if isinstance(dtype, xp.dtype) and dtype.kind in "fc":
+            c = xp.array(self.value, dtype)
+            c.flags.writeable = False
+        else:
+            c = self.value
+        self[dtype] = c
+        return c
+
+
+ZERO, ONE = Constant(0), Constant(1)

@@ -5,7 +5,7 @@ arrays and it runs at NumPy speed; with `create_graph=True` it gets tensors, so 
 records its own graph and can be differentiated again.
 """
 
-from dyngrad._backend import xp
+from dyngrad._backend import ONE, ZERO, xp
 from dyngrad._tensor import Tensor
 from dyngrad.autograd.node import Node
 from dyngrad.ops import _special as _sp
@@ -34,11 +34,11 @@ def _np_sigmoid(a):
     """1 / (1 + exp(-a)), in place on one buffer (three times faster than a two-branch form on
     small arrays). It is PyTorch's formula: exp(-a) = inf gives 0, as torch's float32 does;
     float16 is computed in float32, as PyTorch does."""
-    if a.dtype == xp.float16:
+    if a.dtype.char == "e":  # float16
         return _np_sigmoid(a.astype(xp.float32)).astype(xp.float16)
     e = xp.negative(a, out=xp.empty_like(a)) if a.ndim == 0 else xp.negative(a)
     xp.exp(e, out=e)
-    e += 1
+    xp.add(e, ONE[e.dtype], out=e)
     return xp.reciprocal(e, out=e)
 
 
@@ -57,6 +57,16 @@ def where(cond, a, b):
         return t_where(cond if isinstance(cond, Tensor) else Tensor._make(xp.asarray(cond)), a, b)
     c = cond._data if isinstance(cond, Tensor) else cond
     return xp.where(c, a, b)
+
+
+def zero_where(mask, g):
+    """`g` with zeros where `mask` is set (mask of g's shape): `where(mask, 0, g)`, which on a
+    small array costs NumPy less as a copy and a masked write."""
+    if type(g) is not xp.ndarray:
+        return where(mask, 0.0, g)
+    r = g.copy()
+    xp.putmask(r, mask, ZERO[r.dtype])
+    return r
 
 
 def zeros_like(x):

@@ -455,7 +455,7 @@ class NegBackward0(Node):
 def neg(input, *, out=None) -> Tensor:
     """-input."""
     check_tensor(input, "neg")
-    if input._data.dtype == xp.bool_:
+    if input._data.dtype.kind == "b":
         raise RuntimeError(
             "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
             "invert a mask, use the `~` or `logical_not()` operator instead."

@@ -12,7 +12,7 @@ from __future__ import annotations
 import builtins
 import math
 
-from dyngrad._backend import quiet, xp
+from dyngrad._backend import ONE, ZERO, quiet, xp
 from dyngrad._tensor import Tensor
 from dyngrad.autograd.node import Node
 from dyngrad.ops import _poly as P
@@ -159,14 +159,15 @@ acos = _float_fn("acos", xp.arccos, "AcosBackward0", "self",
 atan = _float_fn("atan", xp.arctan, "AtanBackward0", "self", lambda g, x: g / _conj(x * x + 1))
 sinh = _float_fn("sinh", xp.sinh, "SinhBackward0", "self", lambda g, x: g * _conj(P.cosh(x)))
 cosh = _float_fn("cosh", xp.cosh, "CoshBackward0", "self", lambda g, x: g * _conj(P.sinh(x)))
-tanh = _float_fn("tanh", xp.tanh, "TanhBackward0", "result", lambda g, y: g * _conj(1 - y * y))
+tanh = _float_fn("tanh", xp.tanh, "TanhBackward0", "result",
+                 lambda g, y: g * _conj(ONE[y.dtype] - y * y))
 asinh = _float_fn("asinh", xp.arcsinh, "AsinhBackward0", "self",
                   lambda g, x: g * _conj((x * x + 1) ** -0.5))
 acosh = _float_fn("acosh", xp.arccosh, "AcoshBackward0", "self", _acosh_grad)
 atanh = _float_fn("atanh", xp.arctanh, "AtanhBackward0", "self",
                   lambda g, x: g / _conj(1 - x * x))
 sigmoid = _float_fn("sigmoid", _sigmoid, "SigmoidBackward0", "result",
-                    lambda g, y: g * _conj((1 - y) * y))
+                    lambda g, y: g * _conj((ONE[y.dtype] - y) * y))
 sinc = _float_fn("sinc", _sinc, "SincBackward0", "self", _sinc_grad)
 erf = _float_fn("erf", _in_float64(_special.erf), "ErfBackward0", "self",
                 lambda g, x: _TWO_OVER_SQRT_PI * P.exp(-(x * x)) * g, _no_complex("erf"))
@@ -373,7 +374,8 @@ def square(input, *, out=None) -> Tensor:
 # --- relu and clamp ----------------------------------------------------------------------------
 def _threshold_grad(g, y):
     """g where y > 0, else 0 (relu's gradient; relu'(0) = 0), as PyTorch's threshold_backward."""
-    return P.masked_by(P.where(P.data(y) <= 0, 0.0, g), y, "ThresholdBackwardBackward0")
+    y_ = P.data(y)
+    return P.masked_by(P.zero_where(y_ <= ZERO[y_.dtype], g), y, "ThresholdBackwardBackward0")
 
 
 ReluBackward0 = _node("ReluBackward0", "result", _threshold_grad)
@@ -386,7 +388,7 @@ def relu(input) -> Tensor:
     a = input._data
     _not_for(a, "b", RuntimeError, "Boolean inputs not supported for relu")
     _not_for(a, "c", NotImplementedError, "clamp is not supported for complex types")
-    return record(ReluBackward0, xp.maximum(a, 0), (input,), save=(OUT,))
+    return record(ReluBackward0, xp.maximum(a, ZERO[a.dtype]), (input,), save=(OUT,))
 
 
 def _clamp_mask(x, lo, hi):
