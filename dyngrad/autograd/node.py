@@ -422,7 +422,7 @@ def version_error(t, expected: int, node: Node | None = None) -> str:
     kind = f"torch.{FROM_NP[data.dtype].legacy}"
     shape = list(data.shape)
     version = t.version if isinstance(t, SavedOutput) else t._vc
-    fn = node if isinstance(t, SavedOutput) else t._grad_fn
+    fn = node if isinstance(t, SavedOutput) else t.grad_fn  # a view's history as of now
     where = ""
     if fn is not None:
         nr = t.output_nr if isinstance(t, SavedOutput) else t._output_nr

@@ -508,3 +508,44 @@ def test_masked_gradients_depend_on_the_saved_input(name):
                 outcome(lib.autograd.grad, h.pow(2).sum(), [x, w])]
 
     both(prog)
+
+
+POOLING = {
+    "max_pool2d": lambda lib, x: lib.nn.functional.max_pool2d(x, 2),
+    "avg_pool2d": lambda lib, x: lib.nn.functional.avg_pool2d(x, 2),
+    "adaptive_avg_pool2d": lambda lib, x: lib.nn.functional.adaptive_avg_pool2d(x, 3),
+    "max_pool1d": lambda lib, x: lib.nn.functional.max_pool1d(x.flatten(2), 2),
+    "avg_pool3d": lambda lib, x: lib.nn.functional.avg_pool3d(x, (1, 2, 2)),
+    "adaptive_max_pool2d": lambda lib, x: lib.nn.functional.adaptive_max_pool2d(x, 3),
+    "prelu": lambda lib, x: lib.nn.functional.prelu(x, lib.tensor([0.25])),
+}
+
+
+@pytest.mark.parametrize("name", list(POOLING))
+def test_pooling_gradients_depend_on_the_saved_input(name):
+    """PyTorch's pooling (and prelu) backward kernels take the input: under create_graph the
+    gradient requires grad (derivative zero in the input), and an in-place change of the input
+    after the forward makes backward raise, as for any saved tensor."""
+    from tests.autograd.common import both, outcome
+
+    fn = POOLING[name]
+    a = np.random.default_rng(3).standard_normal((1, 1, 4, 4)).astype(np.float32)
+
+    def prog(lib):
+        x = lib.tensor(a, requires_grad=True)
+        w = lib.tensor(a[0, 0, :2, :2] + 2.0, requires_grad=True)
+        (g,) = lib.autograd.grad(fn(lib, x).sum(), x, create_graph=True)
+        y = fn(lib, x)
+        (h,) = lib.autograd.grad((y * y.detach().exp()).sum(), x, create_graph=True)
+        return [g, outcome(lib.autograd.grad, (g * g).sum(), x), h,
+                outcome(lib.autograd.grad, h.pow(2).sum(), [x, w])]
+
+    both(prog)
+
+    def modified(lib):
+        x = lib.tensor(a, requires_grad=True) * 1
+        y = fn(lib, x)
+        x.add_(1)
+        y.sum().backward()
+
+    check_error(modified, match="prefix")  # dyngrad adds where the modification was

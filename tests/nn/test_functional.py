@@ -289,6 +289,24 @@ def test_prelu_ranks():
     check_error(lambda lib: lib.nn.functional.prelu(lib.zeros(2, 3), lib.zeros(1, 1)))
 
 
+PRELU_ERRORS = {  # (input, weight) PyTorch refuses, each with its own check
+    "float64 input": lambda lib: (lib.zeros(2, 3, dtype=lib.float64), lib.tensor([0.25])),
+    "float64 weight": lambda lib: (lib.zeros(2, 3), lib.tensor([0.25], dtype=lib.float64)),
+    "int input": lambda lib: (lib.zeros(2, 3, dtype=lib.int64), lib.tensor([1.0])),
+    "int kernel": lambda lib: (lib.zeros(2, 3, dtype=lib.int64), lib.tensor([1])),
+    "bool kernel": lambda lib: (lib.zeros(2, 3, dtype=lib.bool), lib.tensor([True])),
+    "complex kernel": lambda lib: (lib.zeros(2, 3, dtype=lib.complex64), lib.tensor([1j])),
+    "zero-dim input": lambda lib: (lib.tensor(1.0), lib.tensor([0.25, 0.5])),
+    "channels": lambda lib: (lib.zeros(2, 3), lib.tensor([0.25, 0.5])),
+    "dtype before rank": lambda lib: (lib.zeros(2, 3, dtype=lib.int64), lib.tensor([[1.0]])),
+}
+
+
+@pytest.mark.parametrize("case", list(PRELU_ERRORS))
+def test_prelu_errors(case):
+    check_error(lambda lib: lib.nn.functional.prelu(*PRELU_ERRORS[case](lib)))
+
+
 def test_avg_pool2d_empty_stride():
     check_op(F("avg_pool2d", kernel_size=(2, 2), stride=(), divisor_override=-2), array(1, 1, 4, 4),
              dtypes=F64, noncontig=False)

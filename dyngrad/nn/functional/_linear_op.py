@@ -11,6 +11,7 @@ from __future__ import annotations
 from dyngrad._backend import xp
 from dyngrad._tensor import Tensor
 from dyngrad.autograd.node import Node
+from dyngrad.ops import _poly as P
 from dyngrad.ops._core import record
 
 _NODES: dict = {}
@@ -20,25 +21,34 @@ class LinearOpBackward(Node):
     """The gradient of `y = fn(x)`: `adj(grad)`, itself recorded when grad is a tensor."""
 
     def backward(self, grad):
-        return linear_op(grad, self.adj, self.fn, self.adj_name, type(self).__name__)
+        g = linear_op(grad, self.adj, self.fn, self.adj_name, type(self).__name__)
+        if not self._saved:
+            return g
+        (x,) = self.saved_tensors  # checks x's version, as PyTorch's kernel reading it does
+        return P.masked_by(g, x, self.adj_name)
 
 
-def linear_op(x, fn, adj, name: str, adj_name: str | None = None, forward=None):
+def linear_op(x, fn, adj, name: str, adj_name: str | None = None, forward=None,
+              saves_input: bool = False):
     """`fn(x)` for a linear kernel `fn` with adjoint `adj`; node `name` when x is a tensor.
 
     `forward`, when given, computes the output instead of `fn`: for ops whose gradient is
     deliberately not the true one (embedding's padding row), `fn` is the adjoint of `adj`.
+    `saves_input`: PyTorch's backward kernel takes the input (pooling), so the input is saved
+    (an in-place change to it makes backward raise) and, under `create_graph`, the gradient
+    depends on it with derivative zero (see `P.masked_by`).
     """
     if not isinstance(x, Tensor):
         return fn(x)
     cls = _NODES.get(name)
     if cls is None:
         cls = _NODES[name] = type(name, (LinearOpBackward,), {})
-    return record(cls, (forward or fn)(x._data), (x,), fn=fn, adj=adj,
+    return record(cls, (forward or fn)(x._data), (x,), save=(x,) if saves_input else (),
+                  fn=fn, adj=adj,
                   adj_name=adj_name or name.replace("Backward0", "BackwardBackward0"))
 
 
-def separable(x, mats: list, name: str):
+def separable(x, mats: list, name: str, saves_input: bool = False):
     """Apply one matrix per trailing dim (`mats[i]` to dim -len(mats) + i): upsampling and
     adaptive average pooling are such maps, and their adjoint uses the transposed matrices."""
     n = len(mats)
@@ -50,4 +60,5 @@ def separable(x, mats: list, name: str):
                             -1, ax)
         return xp.ascontiguousarray(a)
 
-    return linear_op(x, lambda a: apply(a, mats), lambda g: apply(g, [m.T for m in mats]), name)
+    return linear_op(x, lambda a: apply(a, mats), lambda g: apply(g, [m.T for m in mats]), name,
+                     saves_input=saves_input)

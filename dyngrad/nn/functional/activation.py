@@ -195,21 +195,32 @@ class PreluKernelBackward0(Node):
     def backward(self, grad):
         x, w = self.saved_tensors
         pos = P.data(x) > 0
-        return P.where(pos, grad, grad * w), P.where(pos, 0.0, grad * x)
+        gx = P.masked_by(P.where(pos, grad, grad * w), x, "PreluKernelBackwardBackward0")
+        return gx, P.where(pos, 0.0, grad * x)
 
 
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
     """x if x > 0 else weight * x, one weight per channel (dim 1) or one shared; as PyTorch, a
     weight whose rank differs from the input's is first viewed as (1, C, 1, ...)."""
     a, w = input._data, weight._data
+    # PyTorch's checks, in its order
+    if a.dtype != w.dtype:
+        raise RuntimeError(f"prelu: Type promoting not supported. Got {input.dtype._short} and "
+                           f"{weight.dtype._short}")
+    if w.size != 1:
+        if a.ndim == 0:
+            raise RuntimeError("Not allow zero-dim input tensor.")
+        channels = a.shape[1] if a.ndim > 1 else 1
+        if channels != w.size:
+            raise RuntimeError(
+                f"Mismatch of parameter numbers and input channel size. Found parameter numbers = "
+                f"{w.size} and channel size = {channels}."
+            )
     if w.ndim > 1:
         raise RuntimeError(
             f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: ndim = {w.ndim}")
-    if w.size != 1 and (a.ndim < 2 or a.shape[1] != w.size):
-        raise RuntimeError(
-            f"Mismatch of parameter numbers and input channel size. Found parameter numbers = "
-            f"{w.size} and channel size = {a.shape[1] if a.ndim > 1 else 1}."
-        )
+    if a.dtype.kind not in "f":
+        raise NotImplementedError(f'"prelu_cpu" not implemented for \'{input.dtype._short}\'')
     wb = weight
     if a.ndim != w.ndim:
         shape = [1] * a.ndim

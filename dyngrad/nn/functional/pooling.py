@@ -14,6 +14,7 @@ from dyngrad._backend import xp
 from dyngrad._tensor import Tensor
 from dyngrad.autograd.node import Node
 from dyngrad.nn.functional._linear_op import linear_op, separable
+from dyngrad.ops import _poly as P
 from dyngrad.ops._core import check_tensor, record, record_multi
 from dyngrad.ops.random import rand
 
@@ -118,7 +119,9 @@ class _MaxPoolBackward(Node):
     """Gradient: the incoming gradient added at each window's argmax (a linear scatter)."""
 
     def backward(self, grad, _grad_indices=None):
-        return linear_op(grad, self.scatter, self.gather, self.scatter_name)
+        x, _ = self.saved_tensors  # checks x's version, as PyTorch's kernel reading it does
+        return P.masked_by(linear_op(grad, self.scatter, self.gather, self.scatter_name), x,
+                           self.scatter_name)
 
 
 class MaxPool2DWithIndicesBackward0(_MaxPoolBackward):
@@ -251,7 +254,7 @@ def _avg_pool(n, name, input, kernel_size, stride, padding, ceil_mode, count_inc
         cols = xp.broadcast_to((g / div)[(Ellipsis,) + (None,) * n], g.shape + geo.k)
         return geo.scatter_windows(cols, g.dtype)
 
-    return linear_op(input, pool, unpool, f"AvgPool{n}DBackward0")
+    return linear_op(input, pool, unpool, f"AvgPool{n}DBackward0", saves_input=True)
 
 
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
@@ -296,7 +299,7 @@ def _adaptive_avg(n, input, output_size, name):
     outs = tuple(s if o is None else o for s, o in zip(a.shape[-n:], _tuple(output_size, n),
                                                         strict=True))
     mats = [_adaptive_matrix(s, o, a.dtype) for s, o in zip(a.shape[-n:], outs, strict=True)]
-    return separable(input, mats, f"AdaptiveAvgPool{n}DBackward0")
+    return separable(input, mats, f"AdaptiveAvgPool{n}DBackward0", saves_input=True)
 
 
 def adaptive_avg_pool1d(input, output_size) -> Tensor:
@@ -361,10 +364,10 @@ def _record_max(cls, input, values, index, n: int, return_indices: bool):
         return xp.take_along_axis(g.reshape(lead + (size,)), index.reshape(lead + (-1,)),
                                   axis=-1).reshape(index.shape)
 
-    res, _ = record_multi(cls, [values, index], (input,), differentiable=(True, False),
-                          scatter=scatter, gather=gather,
-                          scatter_name=cls.__name__.replace("Backward0", "BackwardBackward0"))
     idx_t = Tensor._make(index)
+    res, _ = record_multi(cls, [values, index], (input,), save=(input, idx_t),
+                          differentiable=(True, False), scatter=scatter, gather=gather,
+                          scatter_name=cls.__name__.replace("Backward0", "BackwardBackward0"))
     return (res, idx_t) if return_indices else res
 
 
