@@ -279,19 +279,29 @@ class _MaskedBackward(Node):
         return grad, zeros_like(grad)
 
 
+class _UnusedBackward(Node):
+    """As `_MaskedBackward`, for PyTorch kernels whose derivative in that input is undefined
+    (`autograd.grad` then says the input was not used)."""
+
+    def backward(self, grad):
+        return grad, None
+
+
 _MASKED: dict = {}
 
 
-def masked_by(result, saved, name: str):
+def masked_by(result, saved, name: str, undefined: bool = False):
     """`result`, a backward formula's value that reads `saved` only through a mask (relu,
     leaky_relu, hardtanh, ...). PyTorch computes it with a `*_backward` op that takes `saved` as
     an input, so under `create_graph` the gradient requires grad when `saved` does (its
-    derivative there being zero) and its grad_fn is `name`; here it is recorded the same way."""
+    derivative there being zero, or `undefined`) and its grad_fn is `name`; here it is recorded
+    the same way."""
     if not isinstance(saved, Tensor) or not saved._requires_grad:
         return result
     from dyngrad.ops._core import record
 
     cls = _MASKED.get(name)
     if cls is None:
-        cls = _MASKED[name] = type(name, (_MaskedBackward,), {"__module__": __name__})
+        base = _UnusedBackward if undefined else _MaskedBackward
+        cls = _MASKED[name] = type(name, (base,), {"__module__": __name__})
     return record(cls, data(result), (result, saved))

@@ -486,6 +486,7 @@ MASKED = {
     "threshold": lambda lib, x: lib.nn.functional.threshold(x, 0.5, 0.0),
     "softshrink": lambda lib, x: lib.nn.functional.softshrink(x),
     "hardshrink": lambda lib, x: lib.nn.functional.hardshrink(x),
+    "rrelu_eval": lambda lib, x: lib.nn.functional.rrelu(x, training=False),
     "clamp_min": lambda lib, x: x.clamp_min(0),  # PyTorch's formula is a plain where: no graph
 }
 
@@ -517,15 +518,20 @@ POOLING = {
     "max_pool1d": lambda lib, x: lib.nn.functional.max_pool1d(x.flatten(2), 2),
     "avg_pool3d": lambda lib, x: lib.nn.functional.avg_pool3d(x, (1, 2, 2)),
     "adaptive_max_pool2d": lambda lib, x: lib.nn.functional.adaptive_max_pool2d(x, 3),
+    "reflection_pad": lambda lib, x: lib.nn.functional.pad(x, (1, 2, 2, 1), mode="reflect"),
+    "replication_pad": lambda lib, x: lib.nn.functional.pad(x, (2, 0, 1, 1), mode="replicate"),
     "prelu": lambda lib, x: lib.nn.functional.prelu(x, lib.tensor([0.25])),
+    "batch_norm_eval": lambda lib, x: lib.nn.functional.batch_norm(
+        x, lib.tensor([0.1]), lib.tensor([2.0]), lib.tensor([1.5]), training=False),
 }
 
 
 @pytest.mark.parametrize("name", list(POOLING))
 def test_pooling_gradients_depend_on_the_saved_input(name):
-    """PyTorch's pooling (and prelu) backward kernels take the input: under create_graph the
-    gradient requires grad (derivative zero in the input), and an in-place change of the input
-    after the forward makes backward raise, as for any saved tensor."""
+    """PyTorch's pooling, prelu, reflection/replication padding and eval-mode batch norm
+    backward kernels take the input: under create_graph the gradient requires grad (derivative
+    zero in the input), and an in-place change of the input after the forward makes backward
+    raise, as for any saved tensor."""
     from tests.autograd.common import both, outcome
 
     fn = POOLING[name]

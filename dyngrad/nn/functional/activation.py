@@ -237,17 +237,20 @@ class RreluWithNoiseBackward0(Node):
 
     _saved_names = ("self", "noise")
 
+    # PyTorch's kernel takes x, so its create_graph gradient depends on x (see P.masked_by)
+    _double = "RreluWithNoiseBackwardBackward0"
+
     def backward(self, grad):
         x, noise = self.saved_tensors
-        if self.training:
-            return grad * noise
-        return P.where(P.data(x) > 0, grad, grad * self.slope)
+        g = grad * noise if self.training else P.where(P.data(x) > 0, grad, grad * self.slope)
+        return g if self._double is None else P.masked_by(g, x, self._double)
 
 
 class RreluWithNoiseBackward1(RreluWithNoiseBackward0):
     """The in-place form: the saved `x` is the result (same sign as the input)."""
 
     _saved_names = ("result", "noise")
+    _double = None  # PyTorch records this form's gradient as a plain product
 
 
 def _rrelu(input, lower, upper, training, cls=RreluWithNoiseBackward0):

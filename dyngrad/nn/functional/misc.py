@@ -264,7 +264,7 @@ def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) 
         m[xp.arange(len(ix)), ix] = 1
         mats.append(m)
     names = {"reflect": "ReflectionPad", "replicate": "ReplicationPad"}
-    return separable(input, mats, f"{names[mode]}{n}DBackward0")
+    return separable(input, mats, f"{names[mode]}{n}DBackward0", saves_input=True)
 
 
 def _pad_index(size: int, lo: int, hi: int, mode: str):

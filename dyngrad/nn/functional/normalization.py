@@ -57,7 +57,8 @@ class NativeBatchNormBackward0(Node):
         else:
             invstd = P.const(self.invstd.reshape(shape), x)
             xhat = (x - P.const(self.mean.reshape(shape), x)) * invstd
-            dx = (grad if wb is None else grad * wb) * invstd
+            dx = P.masked_by((grad if wb is None else grad * wb) * invstd, x,
+                             "NativeBatchNormBackwardBackward0", undefined=True)
         gw, gb = _affine_grads(self, grad, xhat, dims)
         return dx, gw, gb
 
