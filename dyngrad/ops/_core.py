@@ -190,6 +190,15 @@ def input_needs_grad(t) -> bool:
     return isinstance(t, Tensor) and (t._requires_grad or _fw.active)
 
 
+def check_kernel(dt, kinds: str, kernel: str) -> None:
+    """PyTorch's error for a NumPy dtype `dt` of a kind (NumPy's letters) its CPU `kernel` does
+    not cover, e.g. complex in floor division."""
+    if dt.kind in kinds:
+        raise NotImplementedError(
+            f'"{kernel}" not implemented for \'{_dtype.FROM_NP[dt]._short}\''
+        )
+
+
 def check_tensor(x, fname: str, arg: str = "input", pos: int = 1) -> None:
     if not isinstance(x, Tensor):
         raise TypeError(

@@ -13,6 +13,7 @@ from dyngrad.ops import _poly as P
 from dyngrad.ops._core import (
     OUT,
     binary_operands,
+    check_kernel,
     check_tensor,
     float_data,
     input_needs_grad,
@@ -241,9 +242,8 @@ def _div_mode(input, other, mode, out) -> Tensor:
         )
     a, b = binary_operands(input, other, "div")
     dt = _result_np_dtype(a, b)
-    if dt.kind == "b":
-        raise NotImplementedError(f'"div_{mode}_cpu" not implemented for \'Bool\'')
-    _check_int_division(dt, b)
+    check_kernel(dt, "bc", f"div_{mode}_cpu")
+    _check_int_division(dt, a, b)
     if mode == "floor":
         q = xp.floor_divide(a, b)
     elif dt.kind in "iu":
@@ -260,8 +260,9 @@ def _result_np_dtype(a, b):
     return a.dtype if type(a) is xp.ndarray else xp.asarray(b).dtype
 
 
-def _check_int_division(dt, b) -> None:
-    if dt.kind in "iu" and xp.any(xp.asarray(b) == 0):
+def _check_int_division(dt, a, b) -> None:
+    """PyTorch's error for an integer division by zero (none when the result is empty)."""
+    if dt.kind in "iu" and xp.size(a) and xp.size(b) and xp.any(xp.asarray(b) == 0):
         raise RuntimeError("ZeroDivisionError")
 
 
@@ -302,9 +303,8 @@ def floor_divide(input, other, *, out=None) -> Tensor:
     """input // other, rounded towards minus infinity (PyTorch records no usable derivative)."""
     a, b = binary_operands(input, other, "floor_divide")
     dt = _result_np_dtype(a, b)
-    if dt.kind == "b":
-        raise NotImplementedError('"div_floor_cpu" not implemented for \'Bool\'')
-    _check_int_division(dt, b)
+    check_kernel(dt, "bc", "div_floor_cpu")
+    _check_int_division(dt, a, b)
     res = record(NotImplemented, xp.floor_divide(a, b), _tensors(input, other))
     return res if out is None else _out(res, out, "floor_divide")
 
@@ -327,9 +327,8 @@ def remainder(input, other, *, out=None) -> Tensor:
     """Python-style modulus: the result has the sign of `other`."""
     a, b = binary_operands(input, other, "remainder")
     dt = _result_np_dtype(a, b)
-    if dt.kind == "b":
-        raise NotImplementedError('"remainder_cpu" not implemented for \'Bool\'')
-    _check_int_division(dt, b)
+    check_kernel(dt, "bc", "remainder_cpu")
+    _check_int_division(dt, a, b)
     data = xp.remainder(a, b)
     if not isinstance(input, Tensor):  # number % tensor: PyTorch has no derivative for it
         res = record(NotImplemented, data, (other,), op="remainder")
@@ -469,6 +468,10 @@ negative = neg
 
 @method("positive", "__pos__")
 def positive(input) -> Tensor:
+    """+input: the input itself (not a copy), as PyTorch returns it."""
+    check_tensor(input, "positive")
+    if input._data.dtype.kind == "b":
+        raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
     return input
 
 

@@ -336,9 +336,9 @@ class FminBackward0(FmaxBackward0):
 def _extremum(name: str, np_op, node):
     def fn(input, other, *, out=None):
         _both_tensors(name, input, other)
-        a, b = binary_operands(input, other, name)
-        if a.dtype.kind == "c":
+        if input.is_complex() or other.is_complex():  # checked before the shapes, as PyTorch
             raise RuntimeError(f"{name} not implemented for complex tensors.")
+        a, b = binary_operands(input, other, name)
         res = record(node, np_op(a, b), (input, other), save=(input, other))
         return _finish(res, out, name)
 

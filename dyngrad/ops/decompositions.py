@@ -22,7 +22,16 @@ from dyngrad._backend import xp
 from dyngrad._tensor import Tensor, _wrap_dim
 from dyngrad.autograd.node import Node
 from dyngrad.ops import _poly as P
-from dyngrad.ops._core import OUT, Out, check_tensor, method, needs_grad, record, record_multi
+from dyngrad.ops._core import (
+    OUT,
+    Out,
+    check_kernel,
+    check_tensor,
+    method,
+    needs_grad,
+    record,
+    record_multi,
+)
 from dyngrad.ops.arithmetic import _conj
 from dyngrad.ops.comparison import where
 from dyngrad.ops.creation import clone
@@ -77,14 +86,23 @@ def _check_square(A, fname: str) -> None:
         )
 
 
-def _check_float(A, fname: str) -> None:
+def _check_float(A, fname: str, kernel: str | None = None) -> None:
+    """A floating or complex input; float16 has no LAPACK kernel: PyTorch names the `kernel`
+    its dispatch fails in, or (no `kernel`) says low precision is not supported."""
     a = A._data
     if a.dtype.kind not in "fc":
         raise RuntimeError(
             f"{fname}: Expected a floating point or complex tensor as input. Got {_short(a)}"
         )
+    if kernel is not None:
+        _no_half(a, kernel)
     if a.dtype == xp.float16:
         raise RuntimeError(f"{fname}: Low precision dtypes not supported. Got Half")
+
+
+def _no_half(a, kernel: str) -> None:
+    if a.dtype == xp.float16:
+        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Half'")
 
 
 def _check_same_dtype(fname: str, A, B, a: str = "A", b: str = "B") -> None:
@@ -238,9 +256,11 @@ _THETA13 = 5.371920351148152
 
 def _np_expm(a):
     """exp(a): Pade approximant of degree 13 with scaling and squaring (Higham, 2005), each
-    matrix of a batch scaled by its own power of two."""
+    matrix of a batch scaled by its own power of two. float16 is computed in float32."""
     if a.size == 0:
         return a.copy()
+    if a.dtype == xp.float16:
+        return _np_expm(a.astype(xp.float32)).astype(xp.float16)
     b = _PADE13
     norm = xp.max(xp.sum(xp.abs(a), axis=-2), axis=-1)
     with xp.errstate(all="ignore"):
@@ -476,7 +496,7 @@ def det(A):
     """Determinant of square matrices (0 for singular ones, no error)."""
     check_tensor(A, "linalg_det", "A")
     _check_square(A, "linalg.det")
-    _check_float(A, "linalg.det")
+    _check_float(A, "linalg.det", "lu_cpu")
     a = A._data
     data = xp.linalg.det(a) if a.size else xp.ones(a.shape[:-2], a.dtype)
     return record(LinalgDetBackward0, data, (A,), save=(A, OUT))
@@ -554,7 +574,7 @@ class LinalgSolveExBackward0(Node):
 def _solve_ex(A, B, left: bool, fname: str, ex: bool = True):
     check_tensor(A, fname)
     check_tensor(B, fname, "B", 2)
-    _check_float(A, "linalg.solve")
+    _check_float(A, "linalg.solve", "lu_cpu")
     _check_same_dtype("linalg.solve", A, B)
     _check_square(A, "linalg.solve")
     a, b = A._data, B._data
@@ -621,7 +641,7 @@ def solve_triangular(A, B, *, upper=_REQUIRED, left=True, unitriangular=False):
     check_tensor(B, "linalg_solve_triangular", "B", 2)
     _check_matrix(B, "linalg.solve_triangular", "B")
     _check_square(A, "linalg.solve_triangular")
-    _check_float(A, "linalg.solve_triangular")
+    _check_float(A, "linalg.solve_triangular", "triangular_solve_cpu")
     _check_same_dtype("linalg.solve_triangular", A, B)
     a, b = A._data, B._data
     if left and a.shape[-1] != b.shape[-2] or not left and a.shape[-2] != b.shape[-1]:
@@ -686,7 +706,7 @@ def _cholesky_info(a):
 def _cholesky_ex(A, upper: bool, fname: str, ex: bool = True):
     check_tensor(A, fname, "A")
     _check_square(A, "linalg.cholesky")
-    _check_float(A, "linalg.cholesky")
+    _check_float(A, "linalg.cholesky", "cholesky_cpu")
     a = _np_mH(A._data) if upper else A._data  # LAPACK reads the lower (upper) triangle
     try:
         low, info = xp.linalg.cholesky(a), xp.zeros(a.shape[:-2], xp.int32)
@@ -761,6 +781,8 @@ def cholesky_solve(input, input2, upper=False):
         )
     _check_same_dtype("cholesky_solve", input, input2, "self", "input2")
     _broadcast_batch(b.shape[:-2], low.shape[:-2])
+    check_kernel(b.dtype, "biu", "cholesky_solve_cpu")
+    _no_half(b, "cholesky_solve_cpu")
     x = _np_cholesky_solve(b, low, upper)
     return record(CholeskySolveBackward0, _fmat(x), (input, input2), save=(input, input2, OUT),
                   upper=upper)
@@ -780,7 +802,7 @@ def cholesky_inverse(input, upper=False):
     """(L L^H)^{-1} from the Cholesky factor L (U^H U with `upper`)."""
     check_tensor(input, "cholesky_inverse")
     _check_square(input, "cholesky_inverse")
-    _check_float(input, "cholesky_inverse")
+    _check_float(input, "cholesky_inverse", "cholesky_inverse_out_cpu")
     low = xp.triu(input._data) if upper else xp.tril(input._data)
     n = low.shape[-1]
     eye = xp.broadcast_to(xp.eye(n, dtype=low.dtype), low.shape)
@@ -832,7 +854,7 @@ def qr(A, mode="reduced"):
     which returns an empty Q)."""
     check_tensor(A, "linalg_qr", "A")
     _check_matrix(A, "linalg.qr")
-    _check_float(A, "linalg.qr")
+    _check_float(A, "linalg.qr", "geqrf_cpu")
     if mode not in ("reduced", "complete", "r"):
         raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of "
                            "'reduced' (default), 'r', or 'complete'")
@@ -913,7 +935,7 @@ def _svd_grad(gU, gS, gVh, U, S, Vh):
 def _check_svd(A, fname: str, driver) -> None:
     check_tensor(A, fname)
     _check_matrix(A, "linalg.svd")
-    _check_float(A, "linalg.svd")
+    _check_float(A, "linalg.svd", "linalg_svd_cpu")
     if driver is not None:
         raise RuntimeError("torch.linalg.svd: keyword argument `driver=` is only supported on "
                            "CUDA inputs with cuSOLVER backend.")
@@ -1002,7 +1024,7 @@ def _check_uplo(UPLO) -> None:
 def _eigh(A, UPLO: str, fname: str):
     check_tensor(A, fname)
     _check_square(A, "linalg.eigh")
-    _check_float(A, "linalg.eigh")
+    _check_float(A, "linalg.eigh", "linalg_eigh_cpu")
     _check_uplo(UPLO)
     w, v = xp.linalg.eigh(A._data, UPLO=UPLO)
     return record_multi(LinalgEighBackward0, [w, _fmat(v)], (A,), (OUT, Out(1)),
@@ -1021,7 +1043,7 @@ def eigvalsh(A, UPLO="L"):
         return _eigh(A, UPLO, "linalg_eigvalsh")[0]
     check_tensor(A, "linalg_eigvalsh", "A")
     _check_square(A, "linalg.eigh")
-    _check_float(A, "linalg.eigh")
+    _check_float(A, "linalg.eigh", "linalg_eigh_cpu")
     _check_uplo(UPLO)
     return _make(xp.linalg.eigvalsh(A._data, UPLO=UPLO))
 
@@ -1046,7 +1068,7 @@ def _eig(A, fname: str):
     check_tensor(A, fname)
     _check_square(A, "linalg.eig")
     ct = _complex_of(A._data)
-    _check_float(A, "linalg.eig")
+    _check_float(A, "linalg.eig", "linalg_eig_out_cpu")
     w, v = xp.linalg.eig(A._data)
     return record_multi(LinalgEigBackward0, [w.astype(ct), _fmat(v.astype(ct))], (A,),
                         (OUT, Out(1)), materialize=False, real_input=A._data.dtype.kind != "c")
@@ -1064,7 +1086,7 @@ def eigvals(A):
     check_tensor(A, "linalg_eigvals", "A")
     _check_square(A, "linalg.eigvals")
     ct = _complex_of(A._data)
-    _check_float(A, "linalg.eigvals")
+    _check_float(A, "linalg.eigvals", "linalg_eig_out_cpu")
     return _make(xp.linalg.eigvals(A._data).astype(ct))
 
 
@@ -1163,6 +1185,8 @@ def lstsq(A, B, rcond=None, *, driver=None):
     squared residuals, the rank and the singular values of A."""
     check_tensor(A, "linalg_lstsq", "A")
     check_tensor(B, "linalg_lstsq", "b", 2)
+    if A._data.dtype == xp.float16:  # PyTorch's LAPACK dispatch refuses it
+        raise RuntimeError("This function doesn't handle types other than float and double")
     _check_float(A, "torch.linalg.lstsq")
     _check_same_dtype("torch.linalg.lstsq", A, B, "input", "other")
     _check_matrix(A, "torch.linalg.lstsq", "input")
@@ -1224,7 +1248,8 @@ def matrix_exp(A):
     """The matrix exponential exp(A) = sum A^k / k!."""
     check_tensor(A, "linalg_matrix_exp", "A")
     _check_square(A, "linalg.matrix_exp")
-    _check_float(A, "linalg.matrix_exp")
+    if A._data.dtype != xp.float16:  # PyTorch's matrix_exp has a float16 kernel
+        _check_float(A, "linalg.matrix_exp")
     return record(LinalgMatrixExpBackward0, _np_expm(A._data), (A,), save=(A,))
 
 
@@ -1339,7 +1364,7 @@ def householder_product(A, tau):
     if a.dtype != t.dtype:
         raise RuntimeError(f"{name}: tau dtype {_short(t)} does not match input dtype "
                            f"{_short(a)}")
-    _check_float(A, name)
+    _check_float(A, name, "orgqr_cpu")
     return record(LinalgHouseholderProductBackward0, _fmat(_np_householder(a, t)), (A, tau),
                   save=(A, tau))
 
@@ -1417,7 +1442,7 @@ class LinalgLuBackward0(Node):
 def _lu_checks(A, fname: str, pivot: bool) -> None:
     check_tensor(A, fname)
     _check_matrix(A, "torch.linalg.lu_factor_ex" if "factor" in fname else "linalg.lu")
-    if A._data.dtype.kind not in "fc":
+    if A._data.dtype.kind not in "fc" or A._data.dtype == xp.float16:
         raise NotImplementedError(f"\"lu_cpu\" not implemented for '{_short(A._data)}'")
     if not pivot:
         raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the CPU")
@@ -1499,6 +1524,7 @@ def lu_solve(LU, pivots, B, *, left=True, adjoint=False):
         raise RuntimeError("linalg.lu_solve: Expected pivots to be integers. Got "
                            f"{_short(piv)}")
     _check_same_dtype("linalg.lu_solve", LU, B, "LU", "B")
+    _no_half(lu_, "linalg.lu_solve_cpu")
     n = lu_.shape[-1]
     if (b.shape[-2] if left else b.shape[-1]) != n:
         eq = "AX = B" if left else "XA = B"
@@ -1641,7 +1667,7 @@ def matrix_rank(A, tol=None, hermitian=False, *, atol=None, rtol=None):
     if a.ndim < 2:
         raise RuntimeError("torch.linalg.matrix_rank: The input tensor input must have at least 2 "
                            "dimensions.")
-    if a.dtype.kind not in "fc":
+    if a.dtype.kind not in "fc" or a.dtype == xp.float16:
         raise RuntimeError("This function doesn't handle types other than float and double")
     if tol is not None:
         atol, rtol = tol, 0.0
@@ -1852,7 +1878,7 @@ def legacy_cholesky(input, upper=False):
     """torch.cholesky: linalg.cholesky under its own node."""
     check_tensor(input, "cholesky")
     _check_square(input, "cholesky")
-    _check_float(input, "cholesky")
+    _check_float(input, "cholesky", "cholesky_cpu")
     outs = _cholesky_ex(input.detach(), bool(upper), "cholesky")
     _raise_info(outs[1]._data, "cholesky", _CHOL)
     return record(CholeskyBackward0, outs[0]._data, (input,), save=(OUT,), upper=bool(upper))
@@ -1953,6 +1979,7 @@ def triangular_solve(input, A, upper=True, transpose=False, unitriangular=False)
     if a.shape[-1] != a.shape[-2]:
         raise RuntimeError("A must be batches of square matrices, but they are "
                            f"{a.shape[-2]} by {a.shape[-1]} matrices")
+    _no_half(a, "triangular_solve_cpu")
     if a.shape[-1] != b.shape[-2]:
         raise RuntimeError(f"Incompatible matrix sizes for triangular_solve: each A matrix is "
                            f"{a.shape[-2]} by {a.shape[-1]} but each b matrix is {b.shape[-2]} "

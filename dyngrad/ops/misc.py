@@ -17,8 +17,22 @@ from dyngrad._tensor import Tensor, _wrap_dim, make_tensor
 from dyngrad.autograd.node import Node
 from dyngrad.ops import _poly as P
 from dyngrad.ops import shape as S
-from dyngrad.ops._core import OUT, binary_operands, check_tensor, method, record, record_multi
-from dyngrad.ops.arithmetic import _check_int_division, _conj, _result_np_dtype, div_scalar
+from dyngrad.ops._core import (
+    OUT,
+    binary_operands,
+    check_kernel,
+    check_tensor,
+    method,
+    record,
+    record_multi,
+)
+from dyngrad.ops.arithmetic import (
+    _check_bool_sub,
+    _check_int_division,
+    _conj,
+    _result_np_dtype,
+    div_scalar,
+)
 from dyngrad.ops.gather_scatter import either
 from dyngrad.ops.inplace import apply_inplace
 from dyngrad.ops.reduction import _quiet, _return_type, norm_grad
@@ -536,9 +550,8 @@ def fmod(input, other, *, out=None) -> Tensor:
     check_tensor(input, "fmod")
     a, b = binary_operands(input, other, "fmod")
     dt = _result_np_dtype(a, b)
-    if dt.kind == "b":
-        raise NotImplementedError('"fmod_cpu" not implemented for \'Bool\'')
-    _check_int_division(dt, b)
+    check_kernel(dt, "bc", "fmod_cpu")
+    _check_int_division(dt, a, b)
     data = xp.fmod(a, b)
     if isinstance(other, Tensor):
         res = record(FmodBackward1, data, (input, other), save=(input, other))
@@ -1184,7 +1197,11 @@ def dist(input: Tensor, other: Tensor, p=2) -> Tensor:
     """The p-norm of input - other (broadcast)."""
     check_tensor(input, "dist")
     check_tensor(other, "dist", "other", 2)
+    _check_bool_sub(input, other)  # PyTorch computes input - other first
     a, b = binary_operands(input, other, "dist")
+    if a.dtype.kind in "iu":
+        raise RuntimeError("norm(): input dtype should be either floating point or complex. "
+                           f"Got {_dtype.FROM_NP[a.dtype]._short} instead.")
     d = xp.abs(a - b)
     p = float(p)
     if p == 0:

@@ -19,7 +19,15 @@ from dyngrad._backend import xp
 from dyngrad._tensor import Tensor, _wrap_dim
 from dyngrad.autograd.node import Node
 from dyngrad.ops import _poly as P
-from dyngrad.ops._core import OUT, check_tensor, float_data, method, record, record_multi
+from dyngrad.ops._core import (
+    OUT,
+    check_kernel,
+    check_tensor,
+    float_data,
+    method,
+    record,
+    record_multi,
+)
 from dyngrad.ops.arithmetic import _conj, _out, div
 from dyngrad.ops.inplace import apply_inplace
 
@@ -371,6 +379,7 @@ def _max_min(fname: str, input, dim, keepdim, other, extra: dict):
     if dim is None:
         if a.size == 0:
             raise _empty_full(fname)
+        check_kernel(a.dtype, "c", f"{fname}_all")
         data = xp.max(a) if is_max else xp.min(a)
         return record(MaxBackward1 if is_max else MinBackward1, data, (input,), save=(input, OUT))
     d = _wrap_dim(operator.index(dim), a.ndim)
@@ -378,6 +387,8 @@ def _max_min(fname: str, input, dim, keepdim, other, extra: dict):
         values, idx = a.copy(), xp.zeros((), xp.int64)
     else:
         _check_nonempty_dims(f"{fname}()", a.shape, (d,))
+        if a.dtype.kind == "c":
+            raise RuntimeError(f"{fname}(): does not support complex input")
         idx = (xp.argmax if is_max else xp.argmin)(a, axis=d, keepdims=True)
         values = xp.take_along_axis(a, idx, d)
         if not keepdim:
@@ -431,6 +442,7 @@ def _amax_amin(fname: str, input, dim, keepdim, extra: dict) -> Tensor:
         if axes is None:
             raise _empty_full(fname)
         _check_nonempty_dims(f"{fname}()", a.shape, axes)
+    check_kernel(a.dtype, "c", f"{fname[1:]}_values_cpu")
     data = (xp.max if fname == "amax" else xp.min)(a, axis=axes, keepdims=True)
     cls = AmaxBackward0 if fname == "amax" else AminBackward0
     return record(cls, _finish(data, a.shape, axes, keepdim), (input,), save=(input, OUT),
@@ -473,6 +485,7 @@ def aminmax(input, *, dim=None, keepdim=False, **aliases):
                 "no identity."
             )
         _check_nonempty_dims("aminmax", a.shape, axes)
+    check_kernel(a.dtype, "c", "aminmax_cpu")
     low = xp.min(a, axis=axes, keepdims=True)
     high = xp.max(a, axis=axes, keepdims=True)
     outs = record_multi(AminmaxBackward0, [_finish(low, a.shape, axes, keepdim),
@@ -485,8 +498,9 @@ def _arg(fname: str, input, dim, keepdim, extra: dict) -> Tensor:
     check_tensor(input, fname)
     dim, keepdim = _aliases(fname, dim, keepdim, extra)
     a = input._data
-    if a.dtype == xp.bool_:
-        raise RuntimeError(f"{fname}(): does not support bool input")
+    if a.dtype.kind in "bc":
+        kind = "bool" if a.dtype.kind == "b" else "complex"
+        raise RuntimeError(f"{fname}(): does not support {kind} input")
     fn = xp.argmax if fname == "argmax" else xp.argmin
     if dim is None:
         if a.size == 0:

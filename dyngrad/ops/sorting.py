@@ -20,7 +20,7 @@ from dyngrad._backend import quiet, xp
 from dyngrad._tensor import Tensor, _wrap_dim
 from dyngrad.autograd.node import Node
 from dyngrad.ops import _poly as P
-from dyngrad.ops._core import OUT, check_tensor, method, record, result_dtype
+from dyngrad.ops._core import OUT, check_kernel, check_tensor, method, record, result_dtype
 from dyngrad.ops.arithmetic import NotImplemented as NoDerivative
 from dyngrad.ops.arithmetic import _out
 from dyngrad.ops.creation import zeros_like
@@ -756,6 +756,7 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
     are all distinct."""
     check_tensor(input, "unique")
     a = input._data
+    check_kernel(a.dtype, "c", "unique" if dim is None else "unique_dim")
     if dim is None:
         values, inverse, counts = xp.unique(a.reshape(-1), return_inverse=True,
                                             return_counts=True, equal_nan=False)
@@ -777,6 +778,7 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
     """The first element (or slice along `dim`) of every run of equal consecutive ones."""
     check_tensor(input, "unique_consecutive")
     a = input._data
+    check_kernel(a.dtype, "c", "unique" if dim is None else "unique_dim")
     if dim is None:
         d, view = 0, a.reshape(-1)
     else:
