@@ -111,9 +111,10 @@ def _basic(x: Tensor, index) -> tuple[Tensor, list]:
             if item.step is not None and item.step <= 0:
                 raise ValueError("slice step cannot be zero" if item.step == 0
                                  else "step must be greater than zero")
-            if item != slice(None) and slice(*item.indices(out._data.shape[dim])) != slice(
-                0, out._data.shape[dim], 1
-            ):
+            # PyTorch skips a slice only if it is literally 0 (or none) to the end or beyond,
+            # step 1: `-n:` covers the dim too but is recorded (a SliceBackward0 or CopySlices).
+            if not (item.start in (None, 0) and item.step in (None, 1) and (
+                    item.stop is None or item.stop >= out._data.shape[dim])):
                 out = slice_dim(out, dim, item.start, item.stop, item.step or 1)
             advanced.append(None)
             dim += 1
@@ -133,21 +134,37 @@ def _basic(x: Tensor, index) -> tuple[Tensor, list]:
             advanced.extend(xp.nonzero(item))
             dim += item.ndim
         else:
-            size = out._data.shape[dim]
-            if item.size and (item.max() >= size or item.min() < -size):
-                bad = item.max() if item.max() >= size else item.min()
-                raise IndexError(
-                    f"index {bad} is out of bounds for dimension {dim} with size {size}"
-                )
-            advanced.append(item)
+            advanced.append(item)  # bounds: `_check_bounds`, later, as PyTorch checks them
             dim += 1
     return out, advanced
 
 
+def _check_bounds(advanced: list, shape: tuple) -> None:
+    """PyTorch's error for an integer index out of range (the index at `advanced[d]` indexes
+    dim d of the view)."""
+    for d, item in enumerate(advanced):
+        if item is not None and item.dtype.kind != "b" and item.size:
+            size = shape[d]
+            if item.max() >= size or item.min() < -size:
+                bad = item.max() if item.max() >= size else item.min()
+                raise IndexError(f"index {bad} is out of bounds for dimension {d} with size {size}")
+
+
 def _advanced_key(advanced: list) -> tuple | None:
+    """The NumPy key of the advanced indices (None when there are none), after PyTorch's check
+    that they broadcast together."""
     last = max((i for i, a in enumerate(advanced) if a is not None), default=-1)
     if last < 0:
         return None
+    arrays = [a for a in advanced if a is not None]
+    try:
+        xp.broadcast_shapes(*(a.shape for a in arrays))
+    except ValueError:
+        shapes = ", ".join(str(list(a.shape)) for a in arrays)
+        raise IndexError(
+            f"shape mismatch: indexing tensors could not be broadcast together with shapes "
+            f"{shapes}"
+        ) from None
     return tuple(slice(None) if a is None else a for a in advanced[: last + 1])
 
 
@@ -170,6 +187,7 @@ def getitem(self: Tensor, index) -> Tensor:
     key = _advanced_key(advanced)
     if key is None:
         return view if view is not self else _alias(self)
+    _check_bounds(advanced, view._data.shape)
     return record(IndexBackward0, view._data[key], (view,), key=key)
 
 
@@ -184,6 +202,7 @@ def setitem(self: Tensor, index, value) -> None:
     value = _fit_value(value, view._data.shape if key is None else None)
     if key is not None and not (value._data.ndim == 0 and _is_mask(index)):
         _check_put_dtype(view, value)  # (a 0-dim value under a mask is cast, by masked_fill_)
+    _check_bounds(advanced, view._data.shape)
     # Forward-mode AD goes the op's way even when nothing is recorded: the op gives the tangent.
     if not check_inplace(view, (value,)) and not _fw.active:
         src = value._data
@@ -202,7 +221,18 @@ def setitem(self: Tensor, index, value) -> None:
 
 
 def _is_mask(index) -> bool:
-    return isinstance(index, Tensor) and index._data.dtype == xp.bool_
+    """Whether PyTorch writes a 0-dim value through `index` with masked_fill_ (casting it):
+    the index's only advanced part is one boolean tensor or list."""
+    items = index if isinstance(index, tuple) else (index,)
+    advanced = [i for i in items if not (
+        i is None or i is Ellipsis or isinstance(i, slice)
+        or isinstance(i, int | xp.integer) and not isinstance(i, bool))]
+    if len(advanced) != 1:
+        return False
+    (a,) = advanced
+    if isinstance(a, Tensor):
+        return a._data.dtype == xp.bool_
+    return isinstance(a, list) and bool(a) and all(type(v) is bool for v in a)
 
 
 def _fit_value(value: Tensor, shape: tuple | None) -> Tensor:
