@@ -1567,7 +1567,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
         _check_float(A, name)
     else:
         _check_float_any(A, name)
-    dim = list(dim)
+    dim = [dim] if isinstance(dim, int) else list(dim)
     if len(dim) != 2:
         raise RuntimeError(f"{name}: dim must be a 2-tuple. Got {' '.join(map(str, dim))}")
     nd = A._data.ndim

@@ -564,7 +564,7 @@ def _var_grad(g, x, axes, correction):
     """d var / d x = 2 (x - mean) / (N - correction), times the kept-dims gradient `g`."""
     n = _count(P.data(x).shape, axes)
     dof = n - correction
-    scale = 2.0 / dof if dof > 0 else math.inf
+    scale = 2.0 / dof if dof else math.inf  # (a negative dof too, as PyTorch)
     return (scale * g) * (x - P.sum(x, axes, True) / n)
 
 
@@ -782,7 +782,8 @@ def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None) -> Tenso
     elif p == "nuc":  # the sum of singular values, over the last two dims or `dim`
         from dyngrad.ops.decompositions import matrix_norm
 
-        return matrix_norm(input, "nuc", (-2, -1) if dim is None else dim, keepdim, dtype=dtype)
+        all_dims = tuple(range(input._data.ndim))  # PyTorch: all dims, refused unless two
+        return matrix_norm(input, "nuc", all_dims if dim is None else dim, keepdim, dtype=dtype)
     elif isinstance(p, str):
         raise RuntimeError(f"norm(): invalid norm type {p!r}; expected a number, 'fro' or 'nuc'")
     result = _vector_norm(input, p, dim, keepdim, dtype)

@@ -109,6 +109,8 @@ def view(self: Tensor, *shape) -> Tensor:
 @method("reshape")
 def reshape(input: Tensor, *shape) -> Tensor:
     """A view when the memory layout allows, else a copy (as PyTorch)."""
+    if not shape:
+        raise TypeError('reshape() missing 1 required positional arguments: "shape"')
     shape = _infer_shape(_shape_arg(shape), input._data.size)
     try:
         data = xp.reshape(input._data, shape, copy=False)
@@ -137,9 +139,9 @@ def reshape_as(self: Tensor, other: Tensor) -> Tensor:
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Merge dims start_dim..end_dim into one."""
     nd = input._data.ndim
+    s, e = _wrap_dim(start_dim, nd), _wrap_dim(end_dim, nd)
     if nd == 0:
         return reshape(input, (1,))
-    s, e = _wrap_dim(start_dim, nd), _wrap_dim(end_dim, nd)
     if s > e:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
     if s == e:
@@ -156,6 +158,10 @@ def ravel(input: Tensor) -> Tensor:
 
 @method("unflatten")
 def unflatten(input: Tensor, dim: int, sizes) -> Tensor:
+    if input._data.ndim == 0:  # PyTorch's text goes on with its C++ source location
+        _wrap_dim(dim, 0)
+        raise RuntimeError("unflatten got an unexpected error:\nDimension specified as 0 but "
+                           "tensor has no dimensions")
     d = _wrap_dim(dim, input._data.ndim)
     shape = input._data.shape
     sizes = tuple(sizes)
@@ -218,6 +224,8 @@ def t(input: Tensor) -> Tensor:
 @method("permute")
 def permute(input: Tensor, *dims) -> Tensor:
     """Reorder dims (a view)."""
+    if not dims:
+        raise TypeError('permute() missing 1 required positional arguments: "dims"')
     dims = _shape_arg(dims)
     nd = input._data.ndim
     if len(dims) != nd:
@@ -248,14 +256,18 @@ def _T(self: Tensor) -> Tensor:
     return permute(self, tuple(range(nd - 1, -1, -1)))
 
 
-def _mT(self: Tensor) -> Tensor:
-    return transpose(self, -2, -1)
+def _mT(self: Tensor, name: str = "mT") -> Tensor:
+    nd = self._data.ndim
+    if nd == 1:  # (0-D: the identity, as PyTorch)
+        raise RuntimeError(f"tensor.{name} is only supported on matrices or batches of matrices. "
+                           "Got 1-D tensor.")
+    return transpose(self, -2, -1) if nd else self
 
 
 Tensor.T = property(_T)
 Tensor.mT = property(_mT)
 Tensor.H = property(lambda self: (transpose(self, 0, 1) if self._data.ndim == 2 else self).conj())
-Tensor.mH = property(lambda self: _mT(self).conj())
+Tensor.mH = property(lambda self: _mT(self, "mH").conj())
 
 
 @method("movedim", "moveaxis")
@@ -263,8 +275,16 @@ def movedim(input: Tensor, source, destination) -> Tensor:
     nd = input._data.ndim
     src = [source] if isinstance(source, int) else list(source)
     dst = [destination] if isinstance(destination, int) else list(destination)
-    src = [_wrap_dim(s, nd) for s in src]
-    dst = [_wrap_dim(d, nd) for d in dst]
+    if len(src) != len(dst):
+        raise RuntimeError(
+            f"movedim: Invalid source or destination dims: source ({src} dims) should contain "
+            f"the same number of dims as destination ({dst} dims)")
+    wrapped = {"source": [_wrap_dim(v, nd) for v in src],
+               "destination": [_wrap_dim(v, nd) for v in dst]}
+    for name, given in (("source", src), ("destination", dst)):
+        if len(set(wrapped[name])) != len(given):
+            raise RuntimeError(f"movedim: repeated dim in `{name}` ({given})")
+    src, dst = wrapped["source"], wrapped["destination"]
     order = [d for d in range(nd) if d not in src]
     for d, s in sorted(zip(dst, src, strict=True)):
         order.insert(d, s)
@@ -300,6 +320,9 @@ def squeeze(input: Tensor, dim=None) -> Tensor:
         dims, cls = (_wrap_dim(dim, nd),), SqueezeBackward1
     else:
         dims, cls = tuple(_wrap_dim(d, nd) for d in dim), SqueezeBackward2
+        for i, d in enumerate(dims):
+            if d in dims[:i]:
+                raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
     dims = tuple(d for d in dims if nd and shape[d] == 1)
     new = tuple(s for i, s in enumerate(shape) if i not in dims)
     return _view_op(cls, input._data.reshape(new), input, lambda a: P.reshape(a, new),
@@ -323,6 +346,8 @@ class ExpandBackward0(Node):
 @method("expand")
 def expand(input: Tensor, *sizes) -> Tensor:
     """Broadcast size-1 dims to `sizes` without copying (-1 keeps a dim)."""
+    if not sizes:
+        raise TypeError('expand() missing 1 required positional arguments: "size"')
     sizes = _shape_arg(sizes)
     shape = input._data.shape
     if len(sizes) < len(shape):
@@ -464,13 +489,20 @@ def slice_dim(input: Tensor, dim: int, start, end, step: int = 1) -> Tensor:
 
 @method("narrow")
 def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
+    if input._data.ndim == 0:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
     d = _wrap_dim(dim, input._data.ndim)
     size = input._data.shape[d]
     if isinstance(start, Tensor):
         start = start.item()
+    if not -size <= start <= size:
+        raise IndexError(
+            f"start out of range (expected to be in range of [{-size}, {size}], but got {start})")
     if start < 0:
         start += size
-    if not 0 <= start <= size or length < 0 or start + length > size:
+    if length < 0:
+        raise RuntimeError("narrow(): length must be non-negative.")
+    if start + length > size:
         raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
     return slice_dim(input, d, start, start + length)
 
@@ -528,6 +560,7 @@ def as_strided(input: Tensor, size, stride, storage_offset=None) -> Tensor:
     offset = input.storage_offset() if storage_offset is None else storage_offset
     flat = base.reshape(-1) if base.flags.c_contiguous else base.ravel()
     size, stride = tuple(size), tuple(stride)
+    _check_geometry(size, stride, offset, item, flat.size)
 
     def fn(a):
         if isinstance(a, Tensor):
@@ -541,6 +574,30 @@ def as_strided(input: Tensor, size, stride, storage_offset=None) -> Tensor:
     index, keep = _input_positions(input, offset + _positions(size, stride))
     return as_view(record(AsStridedBackward0, data, (input,), fn=fn, index=index, keep=keep),
                    input, fn)
+
+
+def _check_geometry(size: tuple, stride: tuple, offset: int, item: int, storage: int) -> None:
+    """PyTorch's checks of an as_strided geometry, in its order: it must lie inside the
+    storage (NumPy would read past the end of the buffer)."""
+    if len(size) != len(stride):
+        raise RuntimeError("mismatch in length of strides and shape")
+    if any(s < 0 for s in stride):
+        raise RuntimeError("as_strided: Negative strides are not supported at the moment, got "
+                           f"strides: {list(stride)}")
+    if offset < 0:
+        raise RuntimeError(f"Tensor: invalid storage offset {offset}")
+    if any(n < 0 for n in size):
+        raise RuntimeError(f"Storage size calculation overflowed with sizes={list(size)} and "
+                           f"strides={list(stride)}")
+    if 0 in size:
+        return
+    need = item * (offset + 1 + sum((n - 1) * s for n, s in zip(size, stride, strict=True)))
+    if need > item * storage:
+        raise RuntimeError(
+            f"setStorage: sizes {list(size)}, strides {list(stride)}, storage offset {offset}, "
+            f"and itemsize {item} requiring a storage size of {need} are out of bounds for "
+            f"storage of size {item * storage}"
+        )
 
 
 def _positions(size: tuple, stride: tuple):
@@ -601,6 +658,8 @@ def unbind(input: Tensor, dim: int = 0) -> tuple:
 @method("split")
 def split(tensor: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
     """Chunks of `split_size` (or of the listed sizes) along `dim`, as views."""
+    if tensor._data.ndim == 0:
+        raise RuntimeError("split expects at least a 1-dimensional tensor")
     d = _wrap_dim(dim, tensor._data.ndim)
     n = tensor._data.shape[d]
     if isinstance(split_size_or_sections, int):
@@ -608,14 +667,14 @@ def split(tensor: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
         if step <= 0 and n:
             raise RuntimeError("split_size can only be 0 if dimension size is 0, but got "
                                f"dimension size of {n}")
-        sizes = [min(step, n - i) for i in range(0, n, step)] if step else [0]
+        sizes = [min(step, n - i) for i in range(0, n, step)] if n else [0]
         cls, name = SplitBackward0, "Split"
     else:
         sizes = list(split_size_or_sections)
         if sum(sizes) != n:
             raise RuntimeError(
                 f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size "
-                f"at dimension {d}), but got split_sizes={sizes}"
+                f"at dimension {dim}), but got split_sizes={sizes}"
             )
         cls, name = SplitWithSizesBackward0, "SplitWithSizes"
     keys, start = [], 0
@@ -628,10 +687,14 @@ def split(tensor: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
 @method("chunk")
 def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
     """At most `chunks` equal pieces along `dim` (the last may be smaller)."""
+    if input._data.ndim == 0:
+        raise RuntimeError("chunk expects at least a 1-dimensional tensor")
     if chunks <= 0:
         raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
     n = input._data.shape[_wrap_dim(dim, input._data.ndim)]
-    return split(input, max(1, -(-n // chunks)), dim)
+    if n == 0:  # PyTorch: `chunks` empty pieces
+        return split(input, [0] * chunks, dim)
+    return split(input, -(-n // chunks), dim)
 
 
 @method("tensor_split")
@@ -681,6 +744,9 @@ def cat(tensors, dim: int = 0, *, out=None) -> Tensor:
     tensors = list(tensors)
     if not tensors:
         raise ValueError("torch.cat(): expected a non-empty list of Tensors")
+    for i, t in enumerate(tensors):
+        if t._data.ndim == 0:
+            raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be concatenated")
     ref = next((t for t in tensors if t._data.shape != (0,)), tensors[0])
     d = _wrap_dim(dim, ref._data.ndim)
     datas = [a for a, t in zip(_same_dtype(tensors), tensors, strict=True)
@@ -797,6 +863,11 @@ def flip(input: Tensor, *dims, **kwargs) -> Tensor:
     if kwargs:
         raise TypeError(f"flip() got an unexpected keyword argument '{next(iter(kwargs))}'")
     dims = tuple(_wrap_dim(d, input._data.ndim) for d in _shape_arg(dims))
+    for i, d in enumerate(dims):
+        if d in dims[:i]:
+            raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+    if input._data.ndim == 0:
+        dims = ()
     return record(FlipBackward0, xp.flip(input._data, dims).copy(), (input,), dims=dims)
 
 
@@ -820,12 +891,22 @@ class RollBackward0(Node):
 
 @method("roll")
 def roll(input: Tensor, shifts, dims=None) -> Tensor:
+    if dims is not None and not isinstance(dims, int) and len(dims) == 0:
+        dims = None
+    n_shifts = 1 if isinstance(shifts, int) else len(shifts)
+    n_dims = 0 if dims is None else 1 if isinstance(dims, int) else len(dims)
+    if n_shifts != n_dims and (n_dims or n_shifts != 1):
+        raise RuntimeError(f"shifts and dimensions must align. shifts: {n_shifts}, dims:{n_dims}")
+    if dims is not None and input._data.ndim == 0:
+        first = dims if isinstance(dims, int) else dims[0]
+        raise IndexError(f"Dimension specified as {first} but tensor has no dimensions")
     if dims is None:  # roll the flattened tensor, one RollBackward0 as in PyTorch
         shift = shifts if isinstance(shifts, int) else shifts[0]
         return record(RollBackward0, xp.roll(input._data, shift), (input,), shifts=(shift,),
                       dims=None)
     shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
-    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    dims = tuple(_wrap_dim(d, input._data.ndim) for d in ((dims,) if isinstance(dims, int)
+                                                             else dims))
     return record(RollBackward0, xp.roll(input._data, shifts, dims), (input,), shifts=shifts,
                   dims=dims)
 
