@@ -21,6 +21,7 @@ class Adadelta(Optimizer):
     `u = rho u + (1 - rho) d^2`; `p -= lr * d`."""
 
     _tensor_step = True
+    _capturable_xla = (False, False)
 
     def __init__(self, params, lr=1.0, rho: float = 0.9, eps: float = 1e-6,
                  weight_decay: float = 0, foreach=None, *, capturable: bool = False,

@@ -6,6 +6,7 @@ from dyngrad._backend import xp
 from dyngrad.optim.optimizer import (
     Optimizer,
     bump,
+    check_fused,
     check_lr,
     check_nonneg,
     closure_loss,
@@ -34,11 +35,12 @@ class Adagrad(Optimizer):
                     "initial_accumulator_value": initial_accumulator_value, "foreach": foreach,
                     "maximize": maximize, "differentiable": differentiable, "fused": fused}
         super().__init__(params, defaults)
+        check_fused(fused, differentiable, foreach)
         for group in self.param_groups:  # Adagrad creates its state eagerly, as PyTorch does
             for p in group["params"]:
                 init = initial_accumulator_value
                 state = self.state[p]
-                state["step"] = scalar_state(0.0)
+                state["step"] = scalar_state(0.0, fused)
                 state["sum"] = zeros_state(p, complex(init, init) if p.is_complex() else init)
 
     def step(self, closure=None):

@@ -32,15 +32,16 @@ EPOCH_DEPRECATION_WARNING = (
 
 
 def _format_param(name: str, optimizer: Optimizer, param) -> list:
-    """One value per param group (a scalar is repeated)."""
+    """One value per param group (a scalar is repeated; tensors are copied)."""
     if isinstance(param, list | tuple):
         if len(param) != len(optimizer.param_groups):
             raise ValueError(
                 f"{name} must have the same length as optimizer.param_groups. {name} has "
                 f"{len(param)} values, param_groups has {len(optimizer.param_groups)}."
             )
-        return list(param)
-    return [param] * len(optimizer.param_groups)
+    else:
+        param = [param] * len(optimizer.param_groups)
+    return [p.clone() if isinstance(p, Tensor) else p for p in param]
 
 
 def _lrs(optimizer: Optimizer, key: str = "lr") -> list:

@@ -22,6 +22,8 @@ class NAdam(Optimizer):
     `mu_t = beta1 * (1 - 0.5 * 0.96^(t * momentum_decay))` and its running product."""
 
     _tensor_step = True
+    _capturable_names = ("params, mu_products and state_steps",
+                         "params, mu_products, and state_steps")
 
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0, momentum_decay: float = 4e-3,

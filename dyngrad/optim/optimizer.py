@@ -14,6 +14,7 @@ import warnings
 from collections import OrderedDict, defaultdict
 from itertools import chain
 
+from dyngrad import _dtype
 from dyngrad._backend import xp
 from dyngrad._tensor import Tensor
 from dyngrad.autograd import grad_mode
@@ -87,7 +88,11 @@ class Optimizer:
     """Base class of all optimizers: holds `param_groups` (dicts of params and options) and
     `state` (per-parameter buffers), and saves/restores both in PyTorch's state-dict format."""
 
-    _tensor_step = False  # state["step"] is a float32 0-dim tensor (Adam & co.)
+    _tensor_step = False  # state["step"] is a 0-dim float tensor (Adam & co.)
+    # capturable=True needs an accelerator, so on the CPU PyTorch's step fails naming the state it
+    # checks and the supported devices, each worded per path: (single-tensor, foreach)
+    _capturable_names = ("params and state_steps", "params and state_steps")
+    _capturable_xla = (True, False)
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -310,16 +315,24 @@ class Optimizer:
     def _stepped(self, group: dict, buffers=(), **scalars):
         """(param, state, gradient array) for each parameter of `group` that has a gradient,
         after the bookkeeping the `_tensor_step` optimizers share: state created on first use
-        (`step`, then the float32 `scalars`, then zero `buffers` like the parameter), `step`
-        counted, and the gradient negated under `maximize`."""
+        (`step`, then the 0-dim `scalars`, then zero `buffers` like the parameter), the checks
+        of the `capturable` and `differentiable` flags, `step` counted, and the gradient negated
+        under `maximize`."""
         for p, g in self._with_grad(group):
             state = self.state[p]
             if not state:
-                state["step"] = scalar_state(0.0)
+                state["step"] = scalar_state(0.0, group.get("fused"))
                 for name, value in scalars.items():
                     state[name] = scalar_state(value)
                 for name in buffers:
                     state[name] = zeros_state(p)
+            if group.get("capturable") and not group.get("fused"):
+                i = 1 if group["foreach"] else 0
+                devices = ["cuda", "xpu", "hpu", "privateuseone"]
+                devices += ["xla"] if self._capturable_xla[i] else []
+                raise AssertionError(f"If capturable=True, {self._capturable_names[i]} must be "
+                                     f"on supported devices: {devices}.")
+            check_in_place(p, group)
             state["step"]._data += 1
             yield p, state, (-g if group["maximize"] else g)
 
@@ -354,9 +367,29 @@ def closure_loss(closure):
         return closure()
 
 
-def scalar_state(value: float) -> Tensor:
-    """A float32 0-dim state tensor, as PyTorch keeps `step` (so state dicts look the same)."""
-    return Tensor._make(xp.array(value, dtype=xp.float32))
+def scalar_state(value: float, fused: bool | None = False) -> Tensor:
+    """A 0-dim state tensor such as `step`, typed as PyTorch types it (so state dicts look the
+    same): float64 when that is the default dtype, else (and always for fused) float32."""
+    wide = not fused and _dtype.get_default_dtype() is _dtype.float64
+    return Tensor._make(xp.array(value, dtype=xp.float64 if wide else xp.float32))
+
+
+def check_in_place(p: Tensor, group: dict) -> None:
+    """Under `differentiable=True` PyTorch updates with grad mode on, so a leaf parameter that
+    requires grad can't be written in place."""
+    if group.get("differentiable") and p.is_leaf and p.requires_grad:
+        raise RuntimeError(
+            "a leaf Variable that requires grad is being used in an in-place operation."
+        )
+
+
+def check_fused(fused, differentiable: bool, foreach) -> None:
+    """The flag combinations PyTorch refuses for the optimizers that have a fused kernel."""
+    if fused:
+        if differentiable:
+            raise RuntimeError("`fused` does not support `differentiable`")
+        if foreach:
+            raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
 
 
 def zeros_state(p: Tensor, fill=0) -> Tensor:
@@ -383,8 +416,10 @@ def bump(p: Tensor) -> None:
 
 
 def to_scalar(x):
-    """A Python number from a float or a one-element tensor option."""
-    return x.item() if isinstance(x, Tensor) else x
+    """The number in a float or one-element tensor option. A tensor gives a NumPy scalar of its
+    dtype, so arithmetic on it rounds as PyTorch's on a 0-dim tensor (a float32 lr makes
+    `lr / (1 - beta1^t)` a float32)."""
+    return x._data.reshape(())[()] if isinstance(x, Tensor) else x
 
 
 def check_lr(lr) -> None:
@@ -426,5 +461,5 @@ def ema_sq_(v, g, beta: float) -> None:
 
 def check_betas(betas) -> None:
     for i, beta in enumerate(betas):
-        if not 0.0 <= to_scalar(beta) < 1.0:
+        if not 0.0 <= beta < 1.0:
             raise ValueError(f"Invalid beta parameter at index {i}: {beta}")

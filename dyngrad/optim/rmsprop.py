@@ -22,6 +22,7 @@ class RMSprop(Optimizer):
     the squared running mean of g from v; momentum accumulates the scaled step in a buffer."""
 
     _tensor_step = True
+    _capturable_xla = (True, True)
 
     def __init__(self, params, lr=1e-2, alpha: float = 0.99, eps: float = 1e-8,
                  weight_decay: float = 0, momentum: float = 0, centered: bool = False,

@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from dyngrad._tensor import Tensor
-from dyngrad.optim.optimizer import Optimizer, bump, closure_loss, to_scalar
+from dyngrad.optim.optimizer import (
+    Optimizer,
+    bump,
+    check_fused,
+    check_in_place,
+    closure_loss,
+    to_scalar,
+)
 
 
 class SGD(Optimizer):
@@ -11,8 +18,8 @@ class SGD(Optimizer):
     momentum buffer `b = momentum * b + (1 - dampening) * g` (Nesterov: `g + momentum * b`)."""
 
     def __init__(self, params, lr=1e-3, momentum: float = 0, dampening: float = 0,
-                 weight_decay: float = 0, nesterov: bool = False, *, maximize: bool = False,
-                 foreach: bool | None = None, differentiable: bool = False,
+                 weight_decay: float | Tensor = 0, nesterov: bool = False, *,
+                 maximize: bool = False, foreach: bool | None = None, differentiable: bool = False,
                  fused: bool | None = None) -> None:
         if isinstance(lr, Tensor) and lr.numel() != 1:
             raise ValueError("Tensor lr must be 1-element")
@@ -28,14 +35,16 @@ class SGD(Optimizer):
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         super().__init__(params, defaults)
+        check_fused(fused, differentiable, foreach)
 
     def step(self, closure=None):
         loss = closure_loss(closure)
         for group in self.param_groups:
             lr = to_scalar(group["lr"])
             momentum, dampening = group["momentum"], group["dampening"]
-            weight_decay, nesterov = group["weight_decay"], group["nesterov"]
+            weight_decay, nesterov = to_scalar(group["weight_decay"]), group["nesterov"]
             for p, g in self._with_grad(group):
+                check_in_place(p, group)
                 if group["maximize"]:
                     g = -g
                 if weight_decay != 0:

@@ -85,6 +85,16 @@ CASES = [
     ("RAdam", {"lr": 0.02}),
     ("RAdam", {"lr": 0.02, "weight_decay": 0.1, "decoupled_weight_decay": True}),
     ("RAdam", {"lr": 0.02, "weight_decay": 0.1, "maximize": True}),
+    ("ASGD", {"lr": 0.05}),
+    ("ASGD", {"lr": 0.05, "lambd": 0.01, "alpha": 0.5, "t0": 10, "weight_decay": 0.1}),
+    ("ASGD", {"lr": 0.05, "t0": 5, "maximize": True}),
+    ("Rprop", {}),
+    ("Rprop", {"lr": 0.02, "etas": (0.3, 1.5), "step_sizes": (1e-3, 0.05)}),
+    ("Rprop", {"lr": 0.005, "maximize": True}),
+    ("Adafactor", {"lr": 0.05}),
+    ("Adafactor", {"lr": 0.02, "beta2_decay": -0.6, "eps": (1e-20, 1e-2), "d": 1.5,
+                   "weight_decay": 0.1}),
+    ("Adafactor", {"lr": 0.05, "maximize": True}),
 ]
 
 
@@ -97,7 +107,8 @@ def test_trajectory_matches_torch(name, kwargs):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-9)
 
 
-@pytest.mark.parametrize("name", ["SGD", "Adam", "RMSprop", "NAdam"])
+@pytest.mark.parametrize("name", ["SGD", "Adam", "RMSprop", "NAdam", "ASGD", "Rprop",
+                                  "Adafactor"])
 def test_param_groups_and_float32(name):
     kwargs = {"lr": 0.01, "momentum": 0.9} if name in ("SGD", "RMSprop") else {"lr": 0.01}
     ours, our_params, _ = trajectory(dyngrad, name, kwargs, 20, groups=True, dtype=np.float32)
@@ -181,7 +192,9 @@ def test_state_dict_format_matches_torch():
 
 @pytest.mark.parametrize("name,kwargs", [("Adam", {"lr": 0.02}),
                                          ("SGD", {"lr": 0.05, "momentum": 0.9}),
-                                         ("NAdam", {"lr": 0.02}), ("Adagrad", {"lr": 0.1})])
+                                         ("NAdam", {"lr": 0.02}), ("Adagrad", {"lr": 0.1}),
+                                         ("Rprop", {}),
+                                         ("Adafactor", {"lr": 0.05})])
 def test_load_state_dict_resumes_identically(name, kwargs):
     full, full_params, _ = trajectory(dyngrad, name, kwargs, 10)
     _, _, first = trajectory(dyngrad, name, kwargs, 5)
