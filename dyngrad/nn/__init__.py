@@ -7,4 +7,9 @@ from dyngrad.nn import (
 )
 from dyngrad.nn.modules import *  # noqa: F403
 from dyngrad.nn.modules import Module
-from dyngrad.nn.parameter import Parameter, UninitializedParameter
+from dyngrad.nn.parameter import (
+    Buffer,
+    Parameter,
+    UninitializedBuffer,
+    UninitializedParameter,
+)

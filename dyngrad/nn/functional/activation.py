@@ -7,6 +7,7 @@ input is above a threshold, ...) are arrays from `P.data`, never differentiated.
 from __future__ import annotations
 
 import math
+import warnings
 
 import dyngrad
 from dyngrad._backend import xp
@@ -20,7 +21,8 @@ __all__ = [
     "relu", "relu_", "relu6", "leaky_relu", "leaky_relu_", "hardtanh", "hardtanh_", "elu", "elu_",
     "selu", "celu", "gelu", "silu", "mish", "softplus", "hardsigmoid", "hardswish", "softshrink",
     "hardshrink", "threshold", "threshold_", "logsigmoid", "softsign", "tanhshrink", "prelu",
-    "rrelu", "glu", "softmax", "log_softmax", "softmin",
+    "rrelu", "glu", "softmax", "log_softmax", "softmin", "celu_", "selu_", "rrelu_", "sigmoid",
+    "tanh", "gumbel_softmax",
 ]
 
 def _inplace_or(fn, input, inplace: bool, *args):
@@ -122,21 +124,51 @@ class CeluBackward0(EluBackward0):
     pass
 
 
-def _elu_node(cls, input, alpha, scale, input_scale):
+class EluBackward1(Node):
+    """The in-place form, written with the saved result y: for x <= 0 the derivative is
+    input_scale * (y + scale * alpha), which needs alpha >= 0 to tell x > 0 from y > 0."""
+
+    _saved_names = ("result",)
+
+    def backward(self, grad):
+        if self.alpha < 0:
+            raise RuntimeError(
+                "In-place elu backward calculation is triggered with a negative slope which is "
+                "not supported. This is caused by calling in-place forward function with a "
+                "negative slope, please call out-of-place version instead.")
+        (y,) = self.saved_tensors
+        neg = grad * self.input_scale * (y + self.scale * self.alpha)
+        return P.where(P.data(y) > 0, grad * self.scale, neg)
+
+
+class CeluBackward1(EluBackward1):
+    pass
+
+
+def _elu_node(input, cls, alpha, scale, input_scale):
     a = float_data(input)
     with xp.errstate(over="ignore"):
         data = xp.where(a > 0, a * scale, xp.expm1(a * input_scale) * (alpha * scale))
-    return record(cls, data, (input,), save=(input,), alpha=alpha, scale=scale,
+    saved = OUT if issubclass(cls, EluBackward1) else input
+    return record(cls, data, (input,), save=(saved,), alpha=alpha, scale=scale,
                   input_scale=input_scale)
 
 
-def _elu(input, alpha):
-    return _elu_node(EluBackward0, input, alpha, 1.0, 1.0)
+def _elu_family(input, inplace: bool, op: str, alpha, scale, input_scale):
+    """elu, selu or celu (`op`): one node, its Backward1 form when in place (as PyTorch)."""
+    out_of_place, in_place = _ELU_NODES[op]
+    if not inplace:
+        return _elu_node(input, out_of_place, alpha, scale, input_scale)
+    return apply_inplace(input, _elu_node, in_place, alpha, scale, input_scale, name=op + "_")
+
+
+_ELU_NODES = {"elu": (EluBackward0, EluBackward1), "selu": (EluBackward0, EluBackward1),
+              "celu": (CeluBackward0, CeluBackward1)}
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x if x > 0 else alpha * (exp(x) - 1)."""
-    return _inplace_or(_elu, input, inplace, alpha)
+    return _elu_family(input, inplace, "elu", alpha, 1.0, 1.0)
 
 
 def elu_(input, alpha=1.0):
@@ -147,22 +179,22 @@ _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
 
 
-def _selu(input):
-    return _elu_node(EluBackward0, input, _SELU_ALPHA, _SELU_SCALE, 1.0)
-
-
 def selu(input: Tensor, inplace: bool = False) -> Tensor:
     """scale * elu(x, alpha) with the self-normalising constants."""
-    return _inplace_or(_selu, input, inplace)
-
-
-def _celu(input, alpha):
-    return _elu_node(CeluBackward0, input, alpha, 1.0, 1.0 / alpha)
+    return _elu_family(input, inplace, "selu", _SELU_ALPHA, _SELU_SCALE, 1.0)
 
 
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x if x > 0 else alpha * (exp(x / alpha) - 1)."""
-    return _inplace_or(_celu, input, inplace, alpha)
+    return _elu_family(input, inplace, "celu", alpha, 1.0, 1.0 / alpha)
+
+
+def selu_(input):
+    return selu(input, True)
+
+
+def celu_(input, alpha=1.0):
+    return celu(input, alpha, True)
 
 
 class ThresholdBackward0(Node):
@@ -276,6 +308,10 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, trainin
         return apply_inplace(input, _rrelu, lower, upper, training, RreluWithNoiseBackward1,
                              name="rrelu_")
     return _rrelu(input, lower, upper, training)
+
+
+def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
+    return rrelu(input, lower, upper, training, True)
 
 
 # --- smooth activations --------------------------------------------------------------------------
@@ -534,8 +570,6 @@ class LogSoftmaxBackward0(Node):
 
 def _softmax_dim(ndim: int) -> int:
     """PyTorch's legacy implicit dim (with its deprecation warning)."""
-    import warnings
-
     warnings.warn(
         "Implicit dimension choice for softmax has been deprecated. Change the call to include "
         "dim=X as an argument.", UserWarning, stacklevel=3)
@@ -591,6 +625,30 @@ def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=N
     if dim is None:
         dim = _softmax_dim(input.ndim)
     return softmax(-(input if dtype is None else input.to(dtype)), dim)
+
+
+def gumbel_softmax(logits: Tensor, tau: float = 1, hard: bool = False, eps: float = 1e-10,
+                   dim: int = -1) -> Tensor:
+    """softmax((logits + g) / tau) for Gumbel(0, 1) noise g drawn from dyngrad's generator; with
+    `hard`, the one-hot of its argmax, whose gradient is the soft sample's (straight-through)."""
+    if eps != 1e-10:
+        warnings.warn("`eps` parameter is deprecated and has no effect.", stacklevel=2)
+    noise = -dyngrad.empty_like(logits).exponential_().log()
+    soft = ((logits + noise) / tau).softmax(dim)
+    if not hard:
+        return soft
+    one_hot = dyngrad.zeros_like(logits).scatter_(dim, soft.argmax(dim, keepdim=True), 1.0)
+    return one_hot - soft.detach() + soft
+
+
+def sigmoid(input: Tensor) -> Tensor:
+    """1 / (1 + exp(-x)): PyTorch keeps `F.sigmoid` as a plain alias of `Tensor.sigmoid`."""
+    return input.sigmoid()
+
+
+def tanh(input: Tensor) -> Tensor:
+    """tanh(x): PyTorch keeps `F.tanh` as a plain alias of `Tensor.tanh`."""
+    return input.tanh()
 
 
 def _required_dim(dim, name: str) -> None:

@@ -17,11 +17,13 @@ import itertools
 from dyngrad._backend import xp
 from dyngrad._tensor import Tensor
 from dyngrad.autograd.node import Node
+from dyngrad.nn.functional._composite import composite
+from dyngrad.nn.functional.misc import pad
 from dyngrad.ops import _poly as P
 from dyngrad.ops._core import check_tensor, record
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
-           "conv_transpose3d"]
+           "conv_transpose3d", "conv_tbc"]
 
 _as_strided = xp.lib.stride_tricks.as_strided
 
@@ -258,3 +260,36 @@ def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_paddi
     """The gradient of conv3d with respect to its input, as a layer (`deconvolution`)."""
     return _conv_t(3, "conv_transpose3d", input, weight, bias, stride, padding, output_padding,
                    groups, dilation)
+
+
+def _tbc(input, weight, bias, ends: int):
+    """out[t] = bias + sum over k of x[t + k] @ weight[k], x the (time, batch, channel) input
+    with `ends` zeros added at both ends of time."""
+    x = pad(input, (0, 0, 0, 0, ends, ends))
+    steps = x.shape[0] - weight.shape[0] + 1
+    out = bias
+    for k in range(weight.shape[0]):
+        out = out + x[k:k + steps].matmul(weight[k])
+    return out
+
+
+def conv_tbc(input, weight, bias, pad: int = 0) -> Tensor:
+    """1-d convolution of (time, batch, in_channels) input with a (kernel_width, in_channels,
+    out_channels) weight, `pad` zeros (or, when negative, a crop) at both ends of time."""
+    if input.ndim != 3:
+        raise RuntimeError("Input must have 3 dims: time, batch, in_channel")
+    if weight.ndim != 3:
+        raise RuntimeError("Weight tensor must have 3 dims: kernel_width, in_channels, "
+                           "out_channels.")
+    if bias.ndim != 1:
+        raise RuntimeError("Bias must be 1-D")
+    if input.shape[2] != weight.shape[1]:
+        raise RuntimeError("Input dim 2 (input channels) is not == dim 1 in the weight tensor")
+    if bias.shape[0] != weight.shape[2]:
+        raise RuntimeError("Bias size must equal dim 2 in the weight tensor (output channels).")
+    steps = input.shape[0] + 2 * pad - weight.shape[0] + 1
+    if steps < 0:
+        raise RuntimeError(f"Trying to create tensor with negative dimension {steps}: "
+                           f"[{steps}, {input.shape[1]}, {weight.shape[2]}]")
+    return composite("ConvTbcBackward0", lambda x, w, b: _tbc(x, w, b, pad), input, weight,
+                     bias)

@@ -14,13 +14,14 @@ from dyngrad._tensor import Tensor
 from dyngrad.autograd.node import Node
 from dyngrad.nn.functional._linear_op import linear_op, separable
 from dyngrad.ops import _poly as P
+from dyngrad.ops import arithmetic
 from dyngrad.ops._core import OUT, check_tensor, record
 from dyngrad.ops.reduction import LinalgVectorNormBackward0, _axes
 
 __all__ = [
     "linear", "bilinear", "dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout",
     "feature_alpha_dropout", "embedding", "one_hot", "pad", "pixel_shuffle", "pixel_unshuffle",
-    "channel_shuffle",
+    "channel_shuffle", "native_channel_shuffle",
     "interpolate", "upsample", "upsample_nearest", "upsample_bilinear", "normalize",
     "cosine_similarity", "pairwise_distance", "pdist",
 ]
@@ -256,6 +257,14 @@ def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) 
             "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)")
     if mode == "circular":
         return _circular_pad(input, pad)
+    if mode == "reflect":
+        for i in range(n):  # the last dim first, as PyTorch checks
+            d, lo, hi = input.ndim - 1 - i, pad[2 * i], pad[2 * i + 1]
+            if lo >= input.shape[d] or hi >= input.shape[d]:
+                raise RuntimeError(
+                    f"Argument #{4 + 2 * i}: Padding size should be less than the corresponding "
+                    f"input dimension, but got: padding ({lo}, {hi}) at dimension {d} of input "
+                    f"{list(input.shape)}")
     idx = [_pad_index(size, lo, hi, mode) for size, (lo, hi) in
            zip(input.shape[-n:], pairs[-n:], strict=True)]
     mats = []
@@ -406,9 +415,7 @@ def _channel_shuffle(a, groups: int):
     return xp.ascontiguousarray(b).reshape(a.shape)
 
 
-def channel_shuffle(input: Tensor, groups: int) -> Tensor:
-    """Interleave the channels of `groups` groups; the gradient shuffles back (C / groups
-    groups)."""
+def _check_channel_shuffle(input: Tensor, groups: int) -> None:
     check_tensor(input, "channel_shuffle")
     if input.ndim <= 2:
         raise RuntimeError(f"channel_shuffle expects input with > 2 dims, but got input with "
@@ -420,9 +427,28 @@ def channel_shuffle(input: Tensor, groups: int) -> Tensor:
     if c % groups:
         raise RuntimeError(f"Number of channels must be divisible by groups. Got {c} channels "
                            f"and {groups} groups.")
+
+
+def channel_shuffle(input: Tensor, groups: int) -> Tensor:
+    """Interleave the channels of `groups` groups; the gradient shuffles back (C / groups
+    groups)."""
+    _check_channel_shuffle(input, groups)
+    c = input.shape[1]
     return linear_op(input, lambda a: _channel_shuffle(a, groups),
                      lambda g: _channel_shuffle(g, c // groups), "ChannelShuffleBackward0",
                      "ChannelShuffleBackward0")
+
+
+# PyTorch's node for ops without a derivative, named after this op in its error
+_NoDerivative = type("NotImplemented", (arithmetic.NotImplemented,),
+                     {"op": "native_channel_shuffle"})
+
+
+def native_channel_shuffle(input: Tensor, groups: int) -> Tensor:
+    """channel_shuffle's values, recorded (as PyTorch records them) with no derivative: backward
+    through it raises."""
+    _check_channel_shuffle(input, groups)
+    return record(_NoDerivative, _channel_shuffle(input._data, groups), (input,))
 
 
 def antialias_matrix(size: int, out: int, align_corners: bool, scale_factor):

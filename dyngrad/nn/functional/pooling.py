@@ -1,4 +1,4 @@
-"""Max, average and adaptive pooling over 1-d and 2-d windows.
+"""Max, average, power-average and adaptive pooling over 1-d, 2-d and 3-d windows.
 
 Windows are strided views of the (padded) input, as in convolution. Average pooling is linear,
 and max pooling's gradient is linear in the incoming gradient (a scatter to the argmax), so their
@@ -14,6 +14,7 @@ from dyngrad._backend import xp
 from dyngrad._tensor import Tensor
 from dyngrad.autograd.node import Node
 from dyngrad.nn.functional._linear_op import linear_op, separable
+from dyngrad.nn.functional.activation import relu
 from dyngrad.ops import _poly as P
 from dyngrad.ops._core import check_tensor, record, record_multi
 from dyngrad.ops.random import rand
@@ -24,7 +25,9 @@ __all__ = ["max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "avg_pool2d",
            "max_pool1d_with_indices", "max_pool2d_with_indices", "max_pool3d_with_indices",
            "max_unpool1d", "max_unpool2d", "max_unpool3d", "fractional_max_pool2d",
            "fractional_max_pool3d", "fractional_max_pool2d_with_indices",
-           "fractional_max_pool3d_with_indices"]
+           "fractional_max_pool3d_with_indices", "lp_pool1d", "lp_pool2d", "lp_pool3d",
+           "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices",
+           "adaptive_max_pool3d_with_indices"]
 
 _as_strided = xp.lib.stride_tricks.as_strided
 
@@ -379,7 +382,6 @@ class AdaptiveMaxPool3DBackward0(_MaxPoolBackward):
     pass
 
 
-
 def adaptive_max_pool1d(input, output_size, return_indices=False):
     """Maximum over `output_size` near-equal windows covering the input."""
     _check_input(input, 1, "adaptive_max_pool1d")
@@ -394,6 +396,52 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
 def adaptive_max_pool3d(input, output_size, return_indices=False):
     """Maximum over an `output_size` grid of near-equal 3-d windows covering the input."""
     return _adaptive_max(3, input, output_size, return_indices, "adaptive_max_pool3d")
+
+
+def adaptive_max_pool1d_with_indices(input, output_size, return_indices=False):
+    """adaptive_max_pool1d's (values, indices), whatever `return_indices` says."""
+    return adaptive_max_pool1d(input, output_size, True)
+
+
+def adaptive_max_pool2d_with_indices(input, output_size, return_indices=False):
+    """adaptive_max_pool2d's (values, indices), whatever `return_indices` says."""
+    return adaptive_max_pool2d(input, output_size, True)
+
+
+def adaptive_max_pool3d_with_indices(input, output_size, return_indices=False):
+    """adaptive_max_pool3d's (values, indices), whatever `return_indices` says."""
+    return adaptive_max_pool3d(input, output_size, True)
+
+
+# --- power-average pooling -----------------------------------------------------------------------
+def _lp_pool(n, input, norm_type, kernel_size, stride, ceil_mode):
+    """(sum over each window of x**p) ** (1/p), composed as PyTorch composes it (so the grad_fn
+    names match): an average pool of x**p times the window size, its negative values clamped
+    to 0; p = +-inf is a max pool of |x| (a min pool for -inf)."""
+    max_pool = (max_pool1d, max_pool2d, max_pool3d)[n - 1]
+    avg_pool = (avg_pool1d, avg_pool2d, avg_pool3d)[n - 1]
+    if isinstance(norm_type, int | float) and math.isinf(norm_type):
+        if norm_type > 0:
+            return max_pool(input.abs(), kernel_size, stride, 0, 1, ceil_mode)
+        return -max_pool(-input.abs(), kernel_size, stride, 0, 1, ceil_mode)
+    out = avg_pool(input.pow(norm_type), kernel_size, stride, 0, ceil_mode)
+    size = math.prod(_tuple(kernel_size, n))
+    return (out.sign() * relu(out.abs())).mul(size).pow(1.0 / norm_type)
+
+
+def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False) -> Tensor:
+    """The p-norm of each sliding 1-d window (p = `norm_type`)."""
+    return _lp_pool(1, input, norm_type, kernel_size, stride, ceil_mode)
+
+
+def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False) -> Tensor:
+    """The p-norm of each sliding 2-d window (p = `norm_type`)."""
+    return _lp_pool(2, input, norm_type, kernel_size, stride, ceil_mode)
+
+
+def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False) -> Tensor:
+    """The p-norm of each sliding 3-d window (p = `norm_type`)."""
+    return _lp_pool(3, input, norm_type, kernel_size, stride, ceil_mode)
 
 
 # --- max unpooling -------------------------------------------------------------------------------
@@ -447,15 +495,21 @@ def _unpool(n, input, indices, out):
         raise RuntimeError(f"Found an invalid max index: {idx[bad][0]} (output volumes are of "
                            f"size {'x'.join(map(str, out))})")
 
-    def scatter(a):
+    def scatter(a):  # the output: a value written twice to one place keeps the last write
         res = xp.zeros(lead + (size,), a.dtype)
         xp.put_along_axis(res, idx, a.reshape(lead + (-1,)), axis=-1)
         return res.reshape(lead + out)
 
+    def scatter_add(a):  # the adjoint of gather, which sums values sent to one place
+        rows = xp.arange(math.prod(lead)).reshape(lead + (1,)) * size
+        res = xp.bincount((rows + idx).ravel(), weights=a.ravel(),
+                          minlength=math.prod(lead) * size)
+        return res.astype(a.dtype).reshape(lead + out)
+
     def gather(g):
         return xp.take_along_axis(g.reshape(lead + (size,)), idx, axis=-1).reshape(input.shape)
 
-    return linear_op(input, scatter, gather, f"MaxUnpool{n}DBackward0")
+    return linear_op(input, scatter_add, gather, f"MaxUnpool{n}DBackward0", forward=scatter)
 
 
 def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
@@ -490,6 +544,21 @@ def _intervals(u, size: int, out: int, pool: int):
     return starts
 
 
+def _check_samples(samples, input, batch: int, planes: int, n: int) -> None:
+    """PyTorch's checks on given `_random_samples` (batch, planes, n); extra rows are unused."""
+    if samples.dtype != input.dtype:
+        raise RuntimeError("Expect _random_samples to have the same dtype as input")
+    if samples.ndim != 3:
+        raise RuntimeError(f"Expect _random_samples to have 3 dimensions, got {samples.ndim}")
+    if samples.shape[0] < batch:
+        raise RuntimeError("Expect _random_samples.size(0) no less then input batch size.")
+    if samples.shape[1] != planes:
+        raise RuntimeError("Expect _random_samples.size(1) equals to input channel size.")
+    if samples.shape[2] != n:
+        raise RuntimeError(f"Expect _random_samples.size(2) equals to {n}; got "
+                           f"{samples.shape[2]}.")
+
+
 def _fractional_max(n, input, kernel_size, output_size, output_ratio, return_indices,
                     _random_samples):
     name = f"fractional_max_pool{n}d"
@@ -513,7 +582,9 @@ def _fractional_max(n, input, kernel_size, output_size, output_ratio, return_ind
     batch = 1 if a.ndim == n + 1 else a.shape[0]
     if _random_samples is None:
         _random_samples = rand(batch, planes, n, dtype=input.dtype)
-    u = _random_samples._data.reshape(-1, n)
+    else:
+        _check_samples(_random_samples, input, batch, planes, n)
+    u = _random_samples._data[:batch].reshape(-1, n)
     count = u.shape[0]
     # the samples are given W first (then H, for 2-d), T first (then H, W) for 3-d
     order = (1, 0) if n == 2 else (0, 1, 2)

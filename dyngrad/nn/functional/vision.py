@@ -1,8 +1,10 @@
-"""Sliding blocks and sampling: `unfold` / `fold` (im2col / col2im) and `grid_sample`.
+"""Sliding blocks and sampling: `unfold` / `fold` (im2col / col2im), `grid_sample` and the
+grids of `affine_grid`.
 
 unfold and fold are linear maps and each other's adjoint, so each is a `linear_op` whose
-gradient is the other. grid_sample is composed of gathers and arithmetic (`composite`), so its
-gradients with respect to the input and to the grid come out of autograd.
+gradient is the other; so is affine_grid (linear in theta). grid_sample is composed of gathers
+and arithmetic (`composite`), so its gradients with respect to the input and to the grid come
+out of autograd.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from dyngrad._tensor import Tensor
 from dyngrad.nn.functional._composite import composite
 from dyngrad.nn.functional._linear_op import linear_op
 
-__all__ = ["unfold", "fold", "grid_sample"]
+__all__ = ["unfold", "fold", "grid_sample", "affine_grid"]
 
 
 def _pair(v) -> tuple:
@@ -214,3 +216,62 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mod
     return composite(f"GridSampler{n}DBackward0",
                      lambda x, g: _grid_sample(x, g, mode, padding_mode, align_corners),
                      input, grid)
+
+
+# --- affine grids --------------------------------------------------------------------------------
+def _steps(size: int, align_corners: bool):
+    """Normalised pixel-centre coordinates along one dim, in [-1, 1] (0 for a single pixel)."""
+    if size <= 1:
+        return xp.zeros(size)
+    ends = 1.0 if align_corners else (size - 1) / size
+    return xp.linspace(-ends, ends, size)
+
+
+def _base_grid(spatial, align_corners: bool, dtype):
+    """(prod(spatial), n + 1): the homogeneous coordinates (x, y[, z], 1) of every output pixel,
+    x running along the last spatial dim."""
+    mesh = xp.meshgrid(*(_steps(s, align_corners) for s in spatial), indexing="ij")
+    coords = [m.reshape(-1) for m in reversed(mesh)]
+    return xp.stack(coords + [xp.ones_like(coords[0])], axis=-1).astype(dtype)
+
+
+def affine_grid(theta: Tensor, size, align_corners: bool | None = None) -> Tensor:
+    """The (N, H, W, 2) (or (N, D, H, W, 3)) sampling grid of `grid_sample` that the affine maps
+    theta (N, 2, 3) (or (N, 3, 4)) give: theta applied to each output pixel's coordinates."""
+    if align_corners is None:
+        warnings.warn(
+            "Default grid_sample and affine_grid behavior has changed to align_corners=False "
+            "since 1.3.0. Please specify align_corners=True if the old behavior is desired. See "
+            "the documentation of grid_sample for details.", stacklevel=2)
+        align_corners = False
+    if not theta.is_floating_point():
+        raise ValueError(f"Expected theta to have floating point type, but got {theta.dtype}")
+    if len(size) not in (4, 5):
+        raise NotImplementedError("affine_grid only supports 4D and 5D sizes, for 2D and 3D "
+                                  f"affine transforms, respectively. Got size {size}.")
+    n = len(size) - 2
+    if theta.dim() != 3 or tuple(theta.shape[-2:]) != (n, n + 1):
+        raise ValueError(f"Expected a batch of {n}D affine matrices of shape Nx{n}x{n + 1} for "
+                         f"size {size}. Got {theta.shape}.")
+    spatial = tuple(size[2:])
+    if align_corners and min(spatial) == 1:
+        warnings.warn(
+            "Since version 1.3.0, affine_grid behavior has changed for unit-size grids when "
+            "align_corners=True. This is not an intended use case of affine_grid. See the "
+            "documentation of affine_grid for details.", stacklevel=2)
+    elif min(size) <= 0:
+        raise ValueError(f"Expected non-zero, positive output size. Got {size}")
+    if theta.shape[0] != size[0]:
+        raise RuntimeError("Expected size for first two dimensions of batch2 tensor to be: "
+                           f"[{size[0]}, {n + 1}] but got: [{theta.shape[0]}, {n + 1}].")
+    base = _base_grid(spatial, align_corners, theta._data.dtype)
+    shape = (size[0], *spatial, n)
+
+    def apply(t):  # grid[b, p, i] = sum_k base[p, k] * theta[b, i, k]
+        return xp.einsum("pk,bik->bpi", base.astype(t.dtype, copy=False), t).reshape(shape)
+
+    def adjoint(g):
+        return xp.einsum("bpi,pk->bik", g.reshape(size[0], -1, n), base.astype(g.dtype,
+                                                                                copy=False))
+
+    return linear_op(theta, apply, adjoint, "AffineGridGeneratorBackward0")

@@ -13,7 +13,7 @@ __all__ = [
     "ReLU", "ReLU6", "LeakyReLU", "PReLU", "RReLU", "ELU", "SELU", "CELU", "GELU", "SiLU", "Mish",
     "Sigmoid", "Tanh", "Softplus", "Softsign", "Softshrink", "Hardshrink", "Hardtanh",
     "Hardsigmoid", "Hardswish", "Tanhshrink", "Threshold", "GLU", "LogSigmoid", "Softmax",
-    "LogSoftmax", "Softmin",
+    "LogSoftmax", "Softmin", "Softmax2d",
 ]
 
 
@@ -264,3 +264,13 @@ class LogSoftmax(Softmax):
 
 class Softmin(Softmax):
     _fn = staticmethod(F.softmin)
+
+
+class Softmax2d(Module):
+    """Softmax over the channels (dim -3) of (N, C, H, W) or (C, H, W) input."""
+
+    def forward(self, input):
+        if input.dim() not in (3, 4):
+            raise ValueError(
+                f"Softmax2d: expected input to be 3D or 4D, got {input.dim()}D instead")
+        return F.softmax(input, -3, _stacklevel=5)

@@ -7,8 +7,10 @@ import math
 from dyngrad import _dtype
 from dyngrad._backend import xp
 from dyngrad._tensor import Tensor
+from dyngrad.autograd import grad_mode
 from dyngrad.nn import functional as F
 from dyngrad.nn import init
+from dyngrad.nn.modules.lazy import LazyModuleMixin
 from dyngrad.nn.modules.module import Module
 from dyngrad.nn.parameter import Parameter, UninitializedParameter
 
@@ -64,34 +66,36 @@ class Linear(Module):
                 f"bias={self.bias is not None}")
 
 
-class LazyLinear(Linear):
-    """A Linear whose in_features is taken from the first input it sees."""
+class LazyLinear(LazyModuleMixin, Linear):
+    """A Linear whose in_features is the last dim of its first input."""
 
     cls_to_become = Linear
 
     def __init__(self, out_features: int, bias: bool = True, device=None, dtype=None):
-        Module.__init__(self)
-        self.in_features = 0
+        super().__init__(0, 0, False)
+        self.weight = UninitializedParameter(dtype=dtype)
         self.out_features = out_features
-        self.weight = UninitializedParameter()
-        self.bias = UninitializedParameter() if bias else None
-        if not bias:
-            self.register_parameter("bias", None)
-        self._dtype = dtype
+        if bias:
+            self.bias = UninitializedParameter(dtype=dtype)
 
     def reset_parameters(self) -> None:
-        if not isinstance(self.weight, UninitializedParameter) and self.in_features:
+        if not self.has_uninitialized_params() and self.in_features != 0:
             super().reset_parameters()
 
-    def forward(self, input):
-        if isinstance(self.weight, UninitializedParameter):
+    def initialize_parameters(self, input) -> None:
+        if self.has_uninitialized_params():
+            with grad_mode.no_grad():
+                self.in_features = input.shape[-1]
+                self.weight.materialize((self.out_features, self.in_features))
+                if self.bias is not None:
+                    self.bias.materialize((self.out_features,))
+                self.reset_parameters()
+        if self.in_features == 0:  # loaded from a checkpoint, not inferred yet
+            if input.shape[-1] != self.weight.shape[-1]:
+                raise AssertionError(
+                    f"The in_features inferred from input: {input.shape[-1]} is not equal to "
+                    f"in_features from self.weight: {self.weight.shape[-1]}")
             self.in_features = input.shape[-1]
-            self.weight.materialize((self.out_features, self.in_features), self._dtype)
-            if self.bias is not None:
-                self.bias.materialize((self.out_features,), self._dtype)
-            self.reset_parameters()
-            self.__class__ = self.cls_to_become
-        return F.linear(input, self.weight, self.bias)
 
 
 class Bilinear(Module):

@@ -1,17 +1,20 @@
-"""Resampling layers: `Upsample`, `PixelShuffle`, `PixelUnshuffle`, `ChannelShuffle`."""
+"""Resampling layers: `Upsample` (and its fixed-mode forms `UpsamplingNearest2d`,
+`UpsamplingBilinear2d`), `PixelShuffle`, `PixelUnshuffle`, `ChannelShuffle`."""
 
 from __future__ import annotations
 
 from dyngrad.nn import functional as F
 from dyngrad.nn.modules.module import Module
 
-__all__ = ["Upsample", "PixelShuffle", "PixelUnshuffle", "ChannelShuffle"]
+__all__ = ["Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d", "PixelShuffle",
+           "PixelUnshuffle", "ChannelShuffle"]
 
 
 class Upsample(Module):
     def __init__(self, size=None, scale_factor=None, mode: str = "nearest",
                  align_corners: bool | None = None, recompute_scale_factor=None):
         super().__init__()
+        self.name = type(self).__name__
         self.size = size
         if isinstance(scale_factor, tuple):
             self.scale_factor = tuple(float(f) for f in scale_factor)
@@ -31,6 +34,20 @@ class Upsample(Module):
         else:
             info = f"size={self.size!r}"
         return info + f", mode={self.mode!r}"
+
+
+class UpsamplingNearest2d(Upsample):
+    """Upsample in mode 'nearest'."""
+
+    def __init__(self, size=None, scale_factor=None):
+        super().__init__(size, scale_factor, mode="nearest")
+
+
+class UpsamplingBilinear2d(Upsample):
+    """Upsample in mode 'bilinear', with align_corners=True."""
+
+    def __init__(self, size=None, scale_factor=None):
+        super().__init__(size, scale_factor, mode="bilinear", align_corners=True)
 
 
 class PixelShuffle(Module):

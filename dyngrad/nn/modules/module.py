@@ -10,7 +10,7 @@ from dyngrad import _dtype
 from dyngrad._backend import xp
 from dyngrad._tensor import Tensor
 from dyngrad.autograd import grad_mode
-from dyngrad.nn.parameter import Parameter, UninitializedParameter
+from dyngrad.nn.parameter import Buffer, Parameter, is_lazy
 from dyngrad.ops.inplace import bump_version
 from dyngrad.utils.hooks import add_hook
 
@@ -183,13 +183,17 @@ class Module:
                     "(torch.nn.Module or None expected)"
                 )
             d["_modules"][name] = value
-        elif params is not None and name in d["_buffers"]:
+        elif isinstance(value, Buffer) or params is not None and name in d["_buffers"]:
             if value is not None and not isinstance(value, Tensor):
                 raise TypeError(
                     f"cannot assign '{_type_name(value)}' as buffer '{name}' "
-                    "(torch.Tensor or None expected)"
+                    "(torch.nn.Buffer, torch.Tensor or None expected)"
                 )
-            d["_buffers"][name] = value
+            if isinstance(value, Buffer):
+                persistent = value.persistent
+            else:
+                persistent = name not in d["_non_persistent_buffers_set"]
+            self.register_buffer(name, value, persistent)
         else:
             object.__setattr__(self, name, value)
 
@@ -321,13 +325,15 @@ class Module:
             m._apply(fn)
         with grad_mode.no_grad():
             for p in self._parameters.values():
-                if p is None or isinstance(p, UninitializedParameter):
+                if p is None:
                     continue
                 p._data = fn(p)._data
                 if p._grad is not None:
                     p._grad._data = fn(p._grad)._data
             for name, b in self._buffers.items():
-                if b is not None:
+                if is_lazy(b):  # keep the placeholder, with its new dtype
+                    b._data = fn(b)._data
+                elif b is not None:
                     self._buffers[name] = fn(b)
         return self
 
@@ -415,17 +421,18 @@ class Module:
                     f"Tensor-like object from checkpoint but received {type(value)}"
                 )
                 continue
-            lazy = isinstance(param, UninitializedParameter)
-            if not lazy and param.ndim == 0 and value.ndim == 1:
+            if is_lazy(value):
+                continue
+            if is_lazy(param):  # a lazy module's placeholder takes the checkpoint's shape
+                param.materialize(value.shape)
+            if param.ndim == 0 and value.ndim == 1:
                 value = value[0]
-            if not lazy and value.shape != param.shape:
+            if value.shape != param.shape:
                 error_msgs.append(
                     f"size mismatch for {key}: copying a param with shape {value.shape} from "
                     f"checkpoint, the shape in current model is {param.shape}."
                 )
                 continue
-            if lazy:
-                param.materialize(value.shape, value.dtype)
             _copy_into(param, value)
         if strict:
             for key in state_dict:
