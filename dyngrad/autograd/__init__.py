@@ -64,7 +64,8 @@ def _root_grads(outputs: tuple, grads, create_graph: bool, is_grads_batched=Fals
     for i, (o, g) in enumerate(zip(outputs, grads, strict=True)):
         data = o._data
         if g is None:
-            if data.size != 1 or (o._requires_grad and data.dtype.kind == "c"):
+            # (an output that does not require grad fails later, with PyTorch's "element i")
+            if o._requires_grad and (data.size != 1 or data.dtype.kind == "c"):
                 if data.dtype.kind == "c" and data.size == 1:
                     raise RuntimeError(
                         "grad can be implicitly created only for real scalar outputs but got "
@@ -142,9 +143,8 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph: bool =
     input_edges = None
     if inputs is not None:
         input_edges = [t._edge() for t in inputs]
-        for t in inputs:
-            if t._grad_fn is not None:
-                t.retain_grad()  # as PyTorch does: a non-leaf input keeps its .grad from now on
+        for t in inputs:  # as PyTorch: a non-leaf input keeps its .grad from now on, and an
+            t.retain_grad()  # input that does not require grad is refused by retain_grad
     run_backward(edges, grads, retain_graph, create_graph, input_edges)
 
 

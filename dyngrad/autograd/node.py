@@ -358,7 +358,8 @@ class AccumulateGrad(Node):
 
     def apply(self, grads: list) -> tuple:
         var = self.variable
-        accumulate_grad(var, grads[0])
+        if var._requires_grad:  # (after requires_grad_(False), PyTorch drops the gradient)
+            accumulate_grad(var, grads[0])
         hooks = self._hooks
         if hooks is not None and "post_acc" in hooks:
             for fn in list(hooks["post_acc"].values()):

@@ -127,7 +127,7 @@ def _edge_of(t) -> tuple:
         if fn is not None:
             return fn, t._output_nr
         ref = t._accum
-        if ref is not None:
+        if ref is not None and t._requires_grad:
             fn = ref()
             if fn is not None:
                 return fn, 0
