@@ -28,6 +28,7 @@ BACKWARD_TWICE = (
 )
 
 _seq = itertools.count()
+_new = object.__new__
 INFERENCE_SAVED = (
     "Inference tensors cannot be saved for backward. Please do not use Tensors created in "
     "inference mode in computation tracked by autograd. To work around this, you can make a clone "
@@ -56,6 +57,18 @@ class SavedOutput:
         self.output_nr = tensor._output_nr
         self.requires_grad = tensor._requires_grad
         self.tangent = None  # forward AD: the output's tangent, set once it is computed
+
+    @classmethod
+    def of_new(cls, out) -> SavedOutput:
+        """`SavedOutput(out)` for an op's output just made by `record` (version 0, output 0,
+        requires grad), written out: a third of the ops save their output, so it is hot."""
+        saved = _new(cls)
+        saved.data = out._data
+        saved.version = out._vc = [0, None]  # the output's own version counter from now on
+        saved.saved_version = saved.output_nr = 0
+        saved.requires_grad = True
+        saved.tangent = None
+        return saved
 
     def rebuild(self, node):
         """The output as a tensor again (for `create_graph`), history and tangent included."""

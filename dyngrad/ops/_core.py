@@ -92,7 +92,7 @@ def record(cls, data, inputs: tuple, save: tuple = (), **attrs) -> Tensor:
     elif len(save) == 1:
         (s,) = save
         node._saved = ((s, s._vc[0]) if type(s) is Tensor and s._x is None
-                       else _saved_item(s, out),)
+                       else SavedOutput.of_new(out) if s is OUT else _saved_item(s, out),)
     elif len(save) == 2:
         s, t = save
         node._saved = (
