@@ -11,11 +11,13 @@ import warnings
 import weakref
 
 from dyngrad import _dtype
+from dyngrad import autograd as _autograd  # (`backward` is read at call time)
 from dyngrad._backend import ndarray
 from dyngrad._device import cpu
 from dyngrad._device import device as _device_cls
 from dyngrad._size import Size
 from dyngrad.autograd import grad_mode
+from dyngrad.autograd import node as _node
 from dyngrad.autograd.node import AccumulateGrad
 from dyngrad.utils.hooks import add_hook
 
@@ -328,9 +330,7 @@ class Tensor:
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None) -> None:
         """Accumulate d(self)/d(leaf) into each leaf's `.grad` (see `torch.autograd.backward`)."""
-        from dyngrad.autograd import backward
-
-        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+        _autograd.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def detach(self) -> Tensor:
         """A new leaf sharing this tensor's data and version counter, cut from the graph."""
@@ -544,3 +544,5 @@ def _wrap_dim(dim: int, ndim: int) -> int:
         )
     return dim % max(ndim, 1)
 
+
+_node.Tensor, _node.bump_version = Tensor, bump_version  # see dyngrad/autograd/node.py

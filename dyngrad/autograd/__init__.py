@@ -31,25 +31,23 @@ _CREATE_GRAPH_WARNING = (
 )
 
 
-def _tensors(x) -> tuple:
-    from dyngrad._tensor import Tensor
+# Bound by _import_submodules once Tensor exists (an import inside each call cost ~1 us each)
+_Tensor = _GradientEdge = _run_backward = None
 
-    if isinstance(x, Tensor) or _is_edge(x):
+
+def _tensors(x) -> tuple:
+    if isinstance(x, _Tensor) or _is_edge(x):
         return (x,)
     return tuple(x)
 
 
 def _is_edge(x) -> bool:
-    from dyngrad.autograd.graph import GradientEdge
-
-    return isinstance(x, GradientEdge)
+    return isinstance(x, _GradientEdge)
 
 
 def _root_grads(outputs: tuple, grads, create_graph: bool, is_grads_batched=False) -> list:
     """Check each output's gradient (shape must match exactly; dtype is cast), or make ones."""
-    from dyngrad._backend import xp
-    from dyngrad._tensor import Tensor
-
+    Tensor = _Tensor
     if grads is None:
         grads = (None,) * len(outputs)
     elif isinstance(grads, Tensor):
@@ -122,8 +120,6 @@ def _where_cut(t) -> str:
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph: bool = False,
              grad_variables=None, inputs=None) -> None:
     """Accumulate the gradients of `tensors` into the `.grad` of the leaves they depend on."""
-    from dyngrad.autograd.engine import run_backward
-
     if transforms.depth:
         raise RuntimeError(BACKWARD_IN_TRANSFORM)
     if grad_variables is not None:
@@ -145,16 +141,14 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph: bool =
         input_edges = [t._edge() for t in inputs]
         for t in inputs:  # as PyTorch: a non-leaf input keeps its .grad from now on, and an
             t.retain_grad()  # input that does not require grad is refused by retain_grad
-    run_backward(edges, grads, retain_graph, create_graph, input_edges)
+    _run_backward(edges, grads, retain_graph, create_graph, input_edges)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bool = False,
          only_inputs: bool = True, allow_unused=None, is_grads_batched: bool = False,
          materialize_grads: bool = False):
     """The gradients of `outputs` with respect to `inputs`, returned (never stored in `.grad`)."""
-    from dyngrad._tensor import Tensor
-    from dyngrad.autograd.engine import run_backward
-
+    Tensor = _Tensor
     if is_grads_batched:
         from dyngrad.autograd.batched import batched_grad
 
@@ -181,8 +175,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
         if edge[0] is None:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
         input_edges.append(edge)
-    captured = run_backward(edges, grads, retain_graph, create_graph, input_edges,
-                            accumulate=False)
+    captured = _run_backward(edges, grads, retain_graph, create_graph, input_edges,
+                             accumulate=False)
     result = []
     for i, t in enumerate(seq):
         g = captured.get(i)
@@ -213,13 +207,16 @@ __all__ = [
 
 def _import_submodules() -> None:
     """Called by dyngrad/__init__.py once `Tensor` exists (these submodules need it)."""
+    from dyngrad._tensor import Tensor
     from dyngrad.autograd import forward_ad, function, functional, graph
     from dyngrad.autograd import gradcheck as gradcheck_module
+    from dyngrad.autograd.engine import run_backward
 
     globals().update(
         forward_ad=forward_ad, function=function, functional=functional, graph=graph,
         Function=function.Function, gradcheck=gradcheck_module.gradcheck,
-        gradgradcheck=gradcheck_module.gradgradcheck,
+        gradgradcheck=gradcheck_module.gradgradcheck, _Tensor=Tensor,
+        _GradientEdge=graph.GradientEdge, _run_backward=run_backward,
     )
 
 

@@ -29,6 +29,9 @@ BACKWARD_TWICE = (
 
 _seq = itertools.count()
 _new = object.__new__
+# Bound by dyngrad/_tensor.py once Tensor exists (it imports this module first); an import
+# inside accumulate_grad cost ~1 us per leaf per backward.
+Tensor = bump_version = None
 INFERENCE_SAVED = (
     "Inference tensors cannot be saved for backward. Please do not use Tensors created in "
     "inference mode in computation tracked by autograd. To work around this, you can make a clone "
@@ -72,8 +75,6 @@ class SavedOutput:
 
     def rebuild(self, node):
         """The output as a tensor again (for `create_graph`), history and tangent included."""
-        from dyngrad._tensor import Tensor
-
         t = Tensor._make(self.data, self.requires_grad, node, self.output_nr, self.version)
         if self.tangent is not None:
             t._extra()["tangent"] = self.tangent
@@ -108,8 +109,6 @@ class SavedPacked:
 
 def pack_saved(node, v) -> SavedPacked:
     """Run the innermost pack hook on a tensor a node saves (`SavedOutput`: the node's output)."""
-    from dyngrad._tensor import Tensor
-
     pack, unpack = saved_hooks[-1]
     is_output = type(v) is SavedOutput
     t = Tensor._make(v.data, v.requires_grad, node, v.output_nr, v.version) if is_output else v
@@ -122,8 +121,6 @@ def pack_saved(node, v) -> SavedPacked:
 
 def unpack_saved(node, item, as_tensor: bool):
     """One saved value for a backward formula: an array, or (`as_tensor`) a tensor in the graph."""
-    from dyngrad._tensor import Tensor
-
     kind = type(item)
     if kind is tuple:
         t, version = item
@@ -222,8 +219,6 @@ class Node:
         return sorted(set(super().__dir__()) | set(extra))
 
     def _saved_value(self, i: int):
-        from dyngrad._tensor import Tensor
-
         if self._saved is None:
             raise RuntimeError(BACKWARD_TWICE)
         item = self._saved[i]
@@ -399,8 +394,6 @@ def _owned(g) -> bool:
 
 def accumulate_grad(var, g) -> None:
     """Add g into var.grad: in place normally, out of place (and recorded) with create_graph."""
-    from dyngrad._tensor import Tensor, bump_version
-
     old = var._grad
     if engine_state.create_graph:
         if old is None:
