@@ -375,11 +375,13 @@ BaddbmmBackward0 = _named("BaddbmmBackward0", AddmmBackward0, ("batch1", "batch2
 def _scaled_sum(cls, input: Tensor, product, m1: Tensor, m2: Tensor, beta, alpha) -> Tensor:
     """beta * input + alpha * product, checking that input broadcasts to the product's shape."""
     shape = product.shape
-    if input._data.shape != shape:
+    a = input._data.shape
+    if a != shape and (len(a) > len(shape) or any(
+            x != y and x != 1 for x, y in zip(reversed(a), reversed(shape), strict=False))):
         from dyngrad import no_grad
 
         with no_grad():
-            input.expand(shape)  # raises PyTorch's error when input does not broadcast
+            input.expand(shape)  # raises PyTorch's error for an input that does not broadcast
     if alpha != 1:
         product = product * alpha
     if beta == 0:  # input is ignored, NaNs included
