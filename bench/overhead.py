@@ -101,6 +101,42 @@ def deep_case(torch, depth: int = 20000, rounds: int = 3):
     return ra / rb
 
 
+def mlp_case(torch, steps: int = 200, rounds: int = 5):
+    """A small MLP's training step (8-32-32-1, ReLU, batch 16, MSE loss, SGD with momentum):
+    zero_grad, forward, backward and step, where per-call overhead decides the time."""
+
+    def make(lib):
+        lib.manual_seed(0)
+        nn = lib.nn
+        model = nn.Sequential(nn.Linear(8, 32), nn.ReLU(), nn.Linear(32, 32), nn.ReLU(),
+                              nn.Linear(32, 1))
+        opt = lib.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+        rng = np.random.default_rng(0)
+        x = lib.tensor(rng.standard_normal((16, 8)).astype(np.float32))
+        y = lib.tensor(rng.standard_normal((16, 1)).astype(np.float32))
+        loss_fn = nn.MSELoss()
+
+        def run():
+            t = time.perf_counter()
+            for _ in range(steps):
+                opt.zero_grad()
+                loss_fn(model(x), y).backward()
+                opt.step()
+            return (time.perf_counter() - t) / steps * 1e6
+
+        return run
+
+    ours, theirs = make(dyngrad), make(torch)
+    a, b = [], []
+    for _ in range(rounds):
+        a.append(ours())
+        b.append(theirs())
+    ra, rb = statistics.median(a), statistics.median(b)
+    print(f"{'MLP training step (8-32-32-1)':<34} dyngrad {ra:6.1f} us/step torch {rb:6.1f} "
+          f"us/step ratio {ra / rb:5.2f}x")
+    return ra / rb
+
+
 def matmul_case(n: int = 1024, rounds: int = 9):
     """dyngrad's a @ b forward+backward beside the three NumPy matmuls it needs, run two ways:
     results dropped at once, and the two gradients kept until the next call, as `.grad` keeps
@@ -162,6 +198,7 @@ def main() -> None:
     compare("(4,4) float32, + - * / only", fwd_bwd(dyngrad, (4, 4), arithmetic_chain),
             fwd_bwd(torch, (4, 4), arithmetic_chain), reps=60)
     deep_case(torch)
+    mlp_case(torch)
     matmul_case()
 
 
