@@ -3,6 +3,8 @@
 `import dyngrad as torch` and write PyTorch autograd code.
 """
 
+import math as _math
+
 from dyngrad import _dtype
 from dyngrad._device import device
 from dyngrad._dtype import (
@@ -33,7 +35,9 @@ from dyngrad.ops.creation import (
     BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor, HalfTensor, IntTensor,
     LongTensor, ShortTensor, arange, as_tensor, asarray, clone, empty, empty_like, eye,
     from_numpy, full, full_like, linspace, logspace, ones, ones_like, tensor, zeros, zeros_like,
+    empty_strided, frombuffer, scalar_tensor,
 )
+from dyngrad.ops.creation import torch_range as range  # noqa: A004 - torch.range
 from dyngrad.ops._core import can_cast, promote_types, result_type
 from dyngrad.ops.comparison import *  # noqa: F403
 from dyngrad.ops.decompositions import *  # noqa: F403
@@ -49,6 +53,16 @@ from dyngrad.ops.shape import *  # noqa: F403
 from dyngrad.ops.sorting import *  # noqa: F403
 from dyngrad.ops.unary import *  # noqa: F403
 from dyngrad.ops.complex import *  # noqa: F403
+from dyngrad.ops.queries import *  # noqa: F403
+from dyngrad.ops.integer import *  # noqa: F403
+from dyngrad.ops.igamma import *  # noqa: F403
+from dyngrad.ops.windows import *  # noqa: F403
+from dyngrad.ops.removed import *  # noqa: F403
+from dyngrad.ops.inplace_aliases import *  # noqa: F403
+from dyngrad.ops.type_info import finfo, iinfo
+from dyngrad.ops.settings import *  # noqa: F403
+from dyngrad.ops.inplace_views import as_strided_fn as as_strided_
+from dyngrad.ops.inplace_views import resize_as_fn as resize_as_
 from dyngrad.autograd import (
     enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
     set_grad_enabled,
@@ -57,12 +71,14 @@ from dyngrad import autograd
 
 autograd._import_submodules()  # Function, gradcheck, functional, forward_ad, graph: need Tensor
 from dyngrad import fft, linalg, masked, nn, optim, special
+from dyngrad.ops.nn_aliases import *  # noqa: F403, E402 - needs dyngrad.nn
 from dyngrad.nn.functional.activation import tensor_log_softmax as log_softmax
 from dyngrad.nn.functional.activation import tensor_softmax as softmax
 from dyngrad.ops import random  # torch.random: manual_seed, fork_rng, get_rng_state, ...
 from dyngrad.special import i0, mvlgamma  # torch.i0, torch.mvlgamma
 from dyngrad.serialization import load, save
 from dyngrad import func  # torch.func: vmap, grad, jacrev, ...
+from dyngrad.func import vmap  # torch.vmap is torch.func.vmap
 import dyngrad.utils.data  # noqa: E402 - torch.utils.data
 
 half, float, double = float16, float32, float64  # noqa: A001 - torch's aliases
@@ -71,4 +87,6 @@ short, int, long = int16, int32, int64  # noqa: A001
 preserve_format = "torch.preserve_format"  # memory formats are accepted and have no effect
 contiguous_format = "torch.contiguous_format"
 channels_last = "torch.channels_last"
+strided = "torch.strided"  # the one layout (Tensor.layout)
+pi, e, inf, nan, newaxis = _math.pi, _math.e, _math.inf, _math.nan, None
 __version__ = "0.1.0"

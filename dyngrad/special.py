@@ -26,6 +26,8 @@ from dyngrad.ops._special import erfinv as _np_erfinv
 from dyngrad.ops._special import lgamma as _np_lgamma
 from dyngrad.ops.arithmetic import _out
 from dyngrad.ops.comparison import xlogy
+from dyngrad.ops.igamma import igamma as gammainc
+from dyngrad.ops.igamma import igammac as gammaincc
 from dyngrad.ops.inplace import apply_inplace
 from dyngrad.ops.reduction import logsumexp
 
@@ -33,7 +35,7 @@ __all__ = [
     "expit", "logit", "erf", "erfc", "erfcx", "erfinv", "gammaln", "digamma", "psi",
     "polygamma", "multigammaln", "xlogy", "xlog1py", "log_softmax", "softmax", "logsumexp",
     "entr", "sinc", "i0", "i0e", "i1", "i1e", "ndtr", "ndtri", "log_ndtr", "expm1", "exp2",
-    "log1p", "round",
+    "log1p", "round", "gammainc", "gammaincc",
 ]
 
 # --- aliases of dyngrad functions ----------------------------------------------------------------

@@ -663,6 +663,36 @@ def addcdiv(input, tensor1, tensor2, *, value=1, out=None) -> Tensor:
     return _finish(res, out, "addcdiv")
 
 
+# --- isin --------------------------------------------------------------------------------------
+def _isin_error(elements, test_elements) -> TypeError:
+    return TypeError(
+        f"isin() received an invalid combination of arguments - got ({type(elements).__name__}, "
+        f"{type(test_elements).__name__}), but expected one of:\n"
+        " * (Tensor elements, Tensor test_elements, *, bool assume_unique = False, bool invert = "
+        "False, Tensor out = None)\n"
+        " * (Number element, Tensor test_elements, *, bool assume_unique = False, bool invert = "
+        "False, Tensor out = None)\n"
+        " * (Tensor elements, Number test_element, *, bool assume_unique = False, bool invert = "
+        "False, Tensor out = None)\n"
+    )
+
+
+def isin(elements, test_elements, *, assume_unique: bool = False, invert: bool = False,
+         out=None) -> Tensor:
+    """Whether each element of `elements` occurs in `test_elements` (compared in their promoted
+    dtype; NaN is never found). Either may be a number, not both."""
+    if not isinstance(elements, Tensor) and not isinstance(test_elements, Tensor):
+        raise _isin_error(elements, test_elements)
+    dt = result_dtype(elements, test_elements).np
+    a, b = (xp.asarray(v._data if isinstance(v, Tensor) else v).astype(dt, copy=False)
+            for v in (elements, test_elements))
+    if dt.kind in "bc":
+        raise RuntimeError("Unsupported input type encountered for isin(): "
+                           f"{_short(xp.empty(0, dt))}")
+    found = xp.isin(a, b, assume_unique=assume_unique, invert=invert)
+    return _finish(Tensor._make(xp.asarray(found)), out, "isin")
+
+
 # --- in-place forms ----------------------------------------------------------------------------
 for _name, _fn in (("copysign_", copysign), ("atan2_", atan2), ("arctan2_", atan2),
                    ("hypot_", hypot), ("xlogy_", xlogy), ("heaviside_", heaviside),
@@ -675,5 +705,5 @@ __all__ = [
     "greater_equal", "equal", "isclose", "allclose", "logical_and", "logical_or", "logical_xor",
     "logical_not", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "where", "maximum",
     "minimum", "fmax", "fmin", "heaviside", "copysign", "atan2", "arctan2", "hypot", "logaddexp",
-    "logaddexp2", "xlogy", "xlogy_", "lerp", "addcmul", "addcdiv",
+    "logaddexp2", "xlogy", "xlogy_", "lerp", "addcmul", "addcdiv", "isin",
 ]

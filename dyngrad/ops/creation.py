@@ -203,7 +203,7 @@ def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_g
 
 
 def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,
-           requires_grad=False) -> Tensor:
+                requires_grad=False) -> Tensor:
     """Values from start (default 0) up to end, by step; int64 unless a float is involved."""
     if end is None:
         start, end = 0, start
@@ -387,3 +387,176 @@ Tensor.new_empty = lambda self, *size, dtype=None, **kw: empty(
     *size, dtype=self.dtype if dtype is None else dtype, **kw)
 Tensor.new_full = lambda self, size, fill_value, dtype=None, **kw: full(
     size, fill_value, dtype=self.dtype if dtype is None else dtype, **kw)
+
+
+def _new(self, *args, **kwargs) -> Tensor:
+    """`t.new(...)`, the legacy constructor in t's dtype: sizes give a zero-filled tensor, a
+    sequence its values, a tensor of t's dtype an alias of it."""
+    device = kwargs.pop("device", None)
+    if kwargs:
+        got = ", ".join(f"{k}={'torch.dtype' if isinstance(v, _dtype.dtype) else type(v).__name__}"
+                        for k, v in kwargs.items())
+        bad = ", ".join(kwargs)
+        raise TypeError(
+            f"new() received an invalid combination of arguments - got ({got}, ), but expected "
+            "one of:\n * (*, torch.device device = None)\n * (torch.Storage storage)\n      "
+            f"didn't match because some of the keywords were incorrect: {bad}\n * (Tensor other)"
+            f"\n      didn't match because some of the keywords were incorrect: {bad}\n * (tuple "
+            "of ints size, *, torch.device device = None)\n * (object data, *, torch.device "
+            "device = None)\n"
+        )
+    check_device(device)
+    if not args:
+        return _make(xp.zeros((0,), self.dtype.np))
+    if len(args) == 1 and isinstance(args[0], Tensor):
+        other = args[0]
+        if other.dtype is not self.dtype:
+            raise TypeError(f"expected {_options(self.dtype)} (got {_options(other.dtype)})")
+        from dyngrad.ops.indexing import _alias
+
+        return _alias(other)
+    if len(args) == 1 and not isinstance(args[0], int | Size):
+        data = args[0]
+        if isinstance(data, float | complex | bool):
+            raise TypeError(f"new(): data must be a sequence (got {type(data).__name__})")
+        return _make(_to_array(data, self.dtype))
+    return _make(xp.zeros(_size_args(args), self.dtype.np))
+
+
+def _options(d: _dtype.dtype) -> str:
+    from dyngrad._tensor import _c_name
+
+    return (f"TensorOptions(dtype={_c_name(d)}, device=cpu, layout=Strided, requires_grad=false "
+            "(default), pinned_memory=false (default), memory_format=(nullopt))")
+
+
+Tensor.new = _new
+
+
+def scalar_tensor(s, *, dtype=None, layout=None, device=None, pin_memory=None,
+                  requires_grad=False) -> Tensor:
+    """A 0-dim tensor holding the number `s` (default float dtype unless `dtype` says)."""
+    if isinstance(s, Tensor):
+        s = s.item()
+    if not isinstance(s, bool | int | float | complex | xp.generic):
+        raise TypeError(f"scalar_tensor(): argument 's' (position 1) must be Number, not "
+                        f"{type(s).__name__}")
+    check_device(device)
+    d = _dtype.get_default_dtype() if dtype is None else _dtype.as_dtype(dtype)
+    if isinstance(s, complex) and d.np.kind != "c":
+        from dyngrad._tensor import _c_name
+
+        raise RuntimeError(f"value cannot be converted to type {_c_name(d)} without overflow")
+    return _new_tensor(xp.asarray(s, d.np), requires_grad)
+
+
+def empty_strided(size, stride, *, dtype=None, layout=None, device=None, pin_memory=False,
+                  requires_grad=False) -> Tensor:
+    """A zero-filled tensor with the given sizes and strides (in elements) over fresh memory."""
+    size, stride = tuple(size), tuple(stride)
+    if len(size) != len(stride):
+        raise RuntimeError(f"dimensionality of sizes ({len(size)}) must match dimensionality of "
+                           f"strides ({len(stride)})")
+    size = _size_args((size,))
+    if any(s < 0 for s in stride):
+        raise RuntimeError(f"Storage size calculation overflowed with sizes={list(size)} and "
+                           f"strides={list(stride)}")
+    check_device(device)
+    d = _dtype.get_default_dtype() if dtype is None else _dtype.as_dtype(dtype)
+    n = 0 if 0 in size else 1 + sum((k - 1) * s for k, s in zip(size, stride, strict=True))
+    data = xp.lib.stride_tricks.as_strided(xp.zeros(n, d.np), size,
+                                           tuple(s * d.itemsize for s in stride))
+    return _new_tensor(data, requires_grad)
+
+
+_RANGE_WARNING = (
+    "torch.range is deprecated and will be removed in a future release because its behavior is "
+    "inconsistent with Python's range builtin. Instead, use torch.arange, which produces values "
+    "in [start, end)."
+)
+
+
+def torch_range(start, end, step=1, *, out=None, dtype=None, layout=None, device=None,
+                requires_grad=False) -> Tensor:
+    """Deprecated: start, start + step, ... up to and *including* end (default float dtype)."""
+    warnings.warn(_RANGE_WARNING, UserWarning, stacklevel=2)
+    check_device(device)
+    d = _dtype.get_default_dtype() if dtype is None else _dtype.as_dtype(dtype)
+    start, end, step = (v.item() if isinstance(v, Tensor) else v for v in (start, end, step))
+    if d.category < 2:
+        start, end, step = int(start), int(end), int(step)
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if (end - start) * step < 0:
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+    n = int((end - start) // step) + 1
+    data = (start + step * xp.arange(n, dtype=xp.float64)).astype(d.np)
+    return _new_tensor(data, requires_grad)
+
+
+torch_range.__name__ = torch_range.__qualname__ = "range"  # not to shadow the builtin here
+
+_NOT_WRITABLE = (
+    "The given buffer is not writable, and PyTorch does not support non-writable tensors. This "
+    "means you can write to the underlying (supposedly non-writable) buffer using the tensor. You "
+    "may want to copy the buffer to protect its data or make it writable before converting it to "
+    "a tensor. This type of warning will be suppressed for the rest of this program."
+)
+
+
+def frombuffer(buffer, *, dtype, count: int = -1, offset: int = 0,
+               requires_grad: bool = False) -> Tensor:
+    """A 1-D tensor over the memory of an object with the buffer protocol (no copy)."""
+    d = _dtype.as_dtype(dtype)
+    try:
+        view = memoryview(buffer)
+    except TypeError:
+        raise ValueError("object does not implement Python buffer protocol.") from None
+    length = view.nbytes
+    if length == 0 or count == 0:
+        raise ValueError(f"both buffer length ({length}) and count ({count}) must not be 0")
+    if not 0 <= offset < length:
+        raise ValueError(f"offset ({offset} bytes) must be non-negative and no greater than "
+                         f"buffer length ({length} bytes) minus 1")
+    if count < 0:
+        if (length - offset) % d.itemsize:
+            raise ValueError(f"buffer length ({length - offset} bytes) after offset ({offset} "
+                             f"bytes) must be a multiple of element size ({d.itemsize})")
+        count = (length - offset) // d.itemsize
+    elif offset + count * d.itemsize > length:
+        raise ValueError(f"requested buffer length ({count} * {d.itemsize} bytes) after offset "
+                         f"({offset} bytes) must not be greater than actual buffer length "
+                         f"({length} bytes)")
+    if view.readonly:
+        warnings.warn(_NOT_WRITABLE, UserWarning, stacklevel=2)
+    return _new_tensor(xp.frombuffer(view.cast("B"), d.np, count, offset), requires_grad)
+
+
+def _new_empty_strided(self, size, stride, *, dtype=None, layout=None, device=None,
+                       pin_memory=False, requires_grad=False) -> Tensor:
+    return empty_strided(size, stride, dtype=self.dtype if dtype is None else dtype,
+                         device=device, requires_grad=requires_grad)
+
+
+def _as_subclass(self, cls) -> Tensor:
+    """This tensor's data as an instance of the Tensor subclass `cls` (an alias, so gradients
+    flow back through AliasBackward0 when self requires grad)."""
+    from dyngrad._tensor import make_tensor
+    from dyngrad.ops.indexing import _alias
+
+    if not (isinstance(cls, type) and issubclass(cls, Tensor)):
+        raise TypeError("Creating a Tensor subclass from a class that does not inherit from "
+                        "Tensor is not possible. Make sure your class inherits from Tensor.")
+    alias = _alias(self)
+    out = make_tensor(alias._data, alias._requires_grad, alias._grad_fn, 0, alias._vc, cls)
+    out._view = alias._view
+    return out
+
+
+def _pin_memory(self, device=None) -> Tensor:
+    raise RuntimeError("Cannot access accelerator device when none is available.")
+
+
+Tensor.new_empty_strided = _new_empty_strided
+Tensor.as_subclass = _as_subclass
+Tensor.pin_memory = _pin_memory

@@ -35,8 +35,8 @@ from dyngrad.ops.shape import stack
 __all__ = [
     "gather", "scatter", "scatter_add", "scatter_reduce", "index_select", "index_add",
     "index_copy", "index_fill", "index_reduce", "masked_fill", "masked_select", "masked_scatter",
-    "take", "take_along_dim", "put", "nonzero", "argwhere", "block_diag", "cartesian_prod",
-    "combinations", "meshgrid", "tril_indices", "triu_indices",
+    "take", "take_along_dim", "put", "nonzero", "nonzero_static", "argwhere", "block_diag",
+    "cartesian_prod", "combinations", "meshgrid", "tril_indices", "triu_indices",
 ]
 
 
@@ -1094,6 +1094,21 @@ def nonzero(input: Tensor, *, out=None, as_tuple: bool = False):
     if as_tuple:
         return tuple(Tensor._make(i) for i in xp.nonzero(_as1d(a)))
     return _finish(Tensor._make(xp.argwhere(a).astype(xp.int64, copy=False)), out, "nonzero")
+
+
+@method("nonzero_static")
+def nonzero_static(input: Tensor, *, size: int, fill_value: int = -1, out=None) -> Tensor:
+    """nonzero with exactly `size` rows: cut short, or padded with `fill_value`."""
+    check_tensor(input, "nonzero_static")
+    if type(fill_value) is not int:
+        raise TypeError("nonzero_static(): argument 'fill_value' must be int, not "
+                        f"{type(fill_value).__name__}")
+    if size < 0:
+        raise RuntimeError("nonzero_static: 'size' must be an non-negative integer")
+    found = xp.argwhere(input._data).astype(xp.int64, copy=False)[:size]
+    data = xp.full((size, input._data.ndim), fill_value, xp.int64)
+    data[:len(found)] = found
+    return _finish(Tensor._make(data), out, "nonzero_static")
 
 
 @method("argwhere")

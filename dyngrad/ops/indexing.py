@@ -17,7 +17,7 @@ from dyngrad.ops.shape import as_view, select, slice_dim, unsqueeze
 
 _fw = forward_ad.state
 
-__all__ = ["index_put"]
+__all__ = ["index_put", "unravel_index"]
 
 
 class AliasBackward0(Node):
@@ -382,3 +382,19 @@ def fill_(self: Tensor, value) -> Tensor:
 @method("zero_")
 def zero_(self: Tensor) -> Tensor:
     return apply_inplace(self, _zero, name="zero_")
+
+
+def unravel_index(indices, shape) -> tuple:
+    """The coordinates, in a tensor of `shape`, of flat `indices` (one int64 tensor per dim;
+    indices wrap around modulo the number of elements, as PyTorch's arithmetic makes them)."""
+    if indices.is_complex() or indices.is_floating_point() or indices.dtype.name == "bool":
+        raise TypeError(f"expected 'indices' to be integer dtype, but got {indices.dtype}")
+    shape = (shape,) if isinstance(shape, int) else tuple(int(s) for s in shape)
+    if any(s < 0 for s in shape):
+        raise ValueError(f"'shape' cannot have negative values, but got {shape}")
+    a = indices._data.astype(xp.int64)
+    coords, step = [], 1
+    for s in reversed(shape):
+        coords.append(Tensor._make(xp.asarray(a // step % s if s else a * 0)))
+        step *= s
+    return tuple(reversed(coords))

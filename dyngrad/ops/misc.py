@@ -47,6 +47,8 @@ __all__ = [
     "as_strided_scatter", "constant_pad_nd", "slice", "fill", "zero_", "fmod", "ldexp",
     "nextafter", "frexp", "cov", "corrcoef", "trapz", "trapezoid", "cumulative_trapezoid",
     "renorm", "gradient", "addbmm", "addr", "cdist", "dist", "ldexp_", "_softmax_backward_data",
+    "vander", "select_copy", "slice_copy", "detach_copy", "view_as_real_copy",
+    "view_as_complex_copy",
 ]
 
 # --- *_copy: a view's values in fresh memory ---------------------------------------------------
@@ -188,6 +190,41 @@ def view_copy(input: Tensor, size) -> Tensor:
     shape = S._infer_shape(S._shape_arg((size,)), a.size)
     return record(_renamed(S.ViewBackward0, "ViewBackward0_copy"), a.reshape(shape).copy(),
                   (input,), self_sym_sizes=a.shape)
+
+
+def select_copy(input: Tensor, dim: int, index: int) -> Tensor:
+    check_tensor(input, "select_copy")
+    return _copied(input, S.select(input, dim, index))
+
+
+def slice_copy(input: Tensor, dim: int = 0, start=None, end=None, step: int = 1) -> Tensor:
+    check_tensor(input, "slice_copy")
+    return _copied(input, slice(input, dim, start, end, step))
+
+
+def detach_copy(input: Tensor) -> Tensor:
+    """A copy of the values; PyTorch records it with no derivative (NotImplemented)."""
+    from dyngrad.ops.arithmetic import NotImplemented as NoDerivative
+
+    check_tensor(input, "detach_copy")
+    return record(NoDerivative, input._data.copy(), (input,), op="detach_copy")
+
+
+def view_as_real_copy(input: Tensor) -> Tensor:
+    from dyngrad.ops.complex import view_as_real
+
+    check_tensor(input, "view_as_real_copy")
+    return _copied(input, view_as_real(input))
+
+
+def view_as_complex_copy(input: Tensor) -> Tensor:
+    from dyngrad.ops.complex import view_as_complex
+
+    check_tensor(input, "view_as_complex_copy")
+    if input._requires_grad:
+        raise RuntimeError("view_as_complex_copy does not support automatic differentiation for "
+                           "outputs with complex dtype.")
+    return _copied(input, view_as_complex(input))
 
 
 def permute_copy(input: Tensor, dims) -> Tensor:
@@ -521,6 +558,26 @@ def fill(input: Tensor, value) -> Tensor:
             )
         return record(FillBackward1, xp.full(a.shape, value._data, a.dtype), (input, value))
     return record(FillBackward0, xp.full(a.shape, value, a.dtype), (input,))
+
+
+@method("fill_diagonal_")
+def fill_diagonal_(self: Tensor, fill_value, wrap: bool = False) -> Tensor:
+    """Write fill_value on the main diagonal (of a matrix, or of a tensor whose dims are all
+    equal), through diagonal views; `wrap` restarts the diagonal below a tall matrix's
+    square, every ncols + 1 rows."""
+    shape = self._data.shape
+    if len(shape) < 2:
+        raise RuntimeError("dimensions must larger than 1")
+    if len(shape) > 2 and len(set(shape)) > 1:
+        raise RuntimeError("all dimensions of input must be of equal length")
+    height, width = shape[0], shape[1]
+    starts = range(0, height, width + 1) if wrap and len(shape) == 2 else (0,)
+    for start in starts:  # each block of rows below the first square restarts the diagonal
+        d = self[start:] if start else self
+        for _ in range(len(shape) - 1):
+            d = S.diagonal(d, 0, 0, 1)
+        d.fill_(fill_value)
+    return self
 
 
 def zero_(input: Tensor) -> Tensor:
@@ -1281,3 +1338,24 @@ def chain_matmul(*matrices) -> Tensor:
     if len(matrices) == 1:
         return clone(matrices[0])
     return multi_dot(list(matrices))
+
+
+def vander(x: Tensor, N=None, increasing: bool = False) -> Tensor:
+    """Columns x^0, x^1, ..., x^(N-1) (reversed unless `increasing`), in x's dtype promoted
+    with int64; composed as PyTorch composes it (a cumulative product written in place)."""
+    from dyngrad.ops.creation import empty
+
+    check_tensor(x, "vander", "x")
+    if x._data.ndim != 1:
+        raise RuntimeError("x must be a one-dimensional tensor.")
+    n = x.shape[0] if N is None else N
+    if n < 0:
+        raise RuntimeError("N must be non-negative.")
+    dt = _dtype.promote_types(x.dtype, _dtype.int64)
+    out = empty((x.shape[0], n), dtype=dt)
+    if n > 0:
+        out.select(1, 0).fill_(1)
+    if n > 1:
+        out[:, 1:] = x.unsqueeze(1)
+        out[:, 1:].cumprod_(1)
+    return out if increasing else out.flip(1)

@@ -277,6 +277,7 @@ def istft(input, n_fft, hop_length=None, win_length=None, window=None, center=Tr
 
 
 __all__ += ["istft"]
+Tensor.stft, Tensor.istft = stft, istft
 
 
 # --- randomized low-rank SVD and PCA (torch._lowrank's compositions) ----------------------------

@@ -27,7 +27,7 @@ from dyngrad.ops.inplace import apply_inplace
 __all__ = [
     "Generator", "default_generator", "manual_seed", "seed", "initial_seed", "get_rng_state",
     "set_rng_state", "rand", "randn", "randint", "rand_like", "randn_like", "randint_like",
-    "randperm", "normal", "bernoulli", "multinomial",
+    "randperm", "normal", "bernoulli", "multinomial", "poisson", "binomial",
 ]
 
 _DEFAULT_SEED = 67280421310721  # what a new torch.Generator() starts from
@@ -324,6 +324,7 @@ ExponentialBackward0 = _zero_grad_node("ExponentialBackward0")
 CauchyBackward0 = _zero_grad_node("CauchyBackward0")
 LogNormalBackward0 = _zero_grad_node("LogNormalBackward0")
 GeometricBackward0 = _zero_grad_node("GeometricBackward0")
+PoissonBackward0 = _zero_grad_node("PoissonBackward0")
 
 
 def _check_std(std: float) -> None:
@@ -441,6 +442,48 @@ def multinomial(input, num_samples: int, replacement: bool = False, *, generator
         idx = xp.argsort(-keys, axis=1, kind="stable")[:, :num_samples]
     data = idx.reshape(w.shape[:-1] + (num_samples,)).astype(xp.int64)
     return _finish(data, False, out)
+
+
+def poisson(input, generator=None) -> Tensor:
+    """Poisson samples with rates `input` (floats holding counts)."""
+    if not isinstance(input, Tensor):
+        raise TypeError("poisson(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(input).__name__}")
+    rates = input._data
+    if rates.dtype.kind != "f":
+        raise _kernel_dtype_error("poisson_cpu", rates.dtype)
+    if not (rates >= 0).all():
+        raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
+    finite = xp.isfinite(rates)
+    counts = _rng(generator).poisson(xp.where(finite, rates, 0.0))
+    data = xp.where(finite, counts, xp.iinfo(xp.int64).min).astype(rates.dtype)  # inf: PyTorch
+    return record(PoissonBackward0, data, (input,))  # casts its int64 overflow
+
+
+def binomial(count, prob, generator=None) -> Tensor:
+    """Binomial samples: successes in floor(count) trials of probability prob (clipped to
+    [0, 1]; NaN where prob is NaN). No derivative exists."""
+    if not isinstance(count, Tensor):
+        raise TypeError("binomial(): argument 'count' (position 1) must be Tensor, not "
+                        f"{type(count).__name__}")
+    if not isinstance(prob, Tensor):
+        raise TypeError("binomial(): argument 'prob' (position 2) must be Tensor, not "
+                        f"{type(prob).__name__}")
+    n, p = count._data, prob._data
+    if n.dtype.kind != "f":
+        raise ValueError("binomial only supports floating-point dtypes for count, got: "
+                         f"{_dtype.FROM_NP[n.dtype]._short}")
+    if p.dtype != n.dtype:
+        raise RuntimeError(f"Found dtype {_dtype.FROM_NP[p.dtype]._short} but expected "
+                           f"{_dtype.FROM_NP[n.dtype]._short}")
+    if n.shape != p.shape:
+        check_broadcast(n.shape, p.shape)
+    n, p = xp.broadcast_arrays(n, p)
+    valid = ~xp.isnan(p) & xp.isfinite(n)
+    trials = xp.where(valid, xp.floor(xp.clip(n, 0, None)), 0).astype(xp.int64)
+    draws = _rng(generator).binomial(trials, xp.where(valid, xp.clip(p, 0, 1), 0))
+    data = xp.where(valid, draws, xp.nan).astype(n.dtype)
+    return record(NotImplemented, data, (count, prob), op="binomial")
 
 
 # --- in-place fills ----------------------------------------------------------------------------

@@ -23,7 +23,7 @@ __all__ = [
     "broadcast_shapes", "narrow", "select", "unbind", "split", "chunk", "tensor_split", "cat",
     "concat", "concatenate", "stack", "hstack", "vstack", "dstack", "column_stack", "flip",
     "fliplr", "flipud", "roll", "ravel", "atleast_1d", "atleast_2d", "atleast_3d", "as_strided",
-    "diagonal",
+    "diagonal", "row_stack", "adjoint",
 ]
 
 
@@ -268,6 +268,25 @@ Tensor.T = property(_T)
 Tensor.mT = property(_mT)
 Tensor.H = property(lambda self: (transpose(self, 0, 1) if self._data.ndim == 2 else self).conj())
 Tensor.mH = property(lambda self: _mT(self, "mH").conj())
+
+
+_WARNED_ONCE: dict = {}
+
+
+@method("adjoint")
+def adjoint(input: Tensor) -> Tensor:
+    """The conjugate transpose of the last two dims (conjugation is lazy); a 0-D tensor is
+    conjugated, with PyTorch's deprecation warning (once per process, as PyTorch's)."""
+    if input._data.ndim == 0:
+        if not _WARNED_ONCE.get("adjoint"):
+            _WARNED_ONCE["adjoint"] = True
+            warnings.warn("adjoint() is deprecated on 0-D tensors. Consider using x.conj().",
+                          UserWarning, stacklevel=2)
+        return input.conj()
+    if input._data.ndim < 2:
+        raise RuntimeError("tensor.adjoint() is only supported on matrices or batches of "
+                           f"matrices. Got {input._data.ndim}-D tensor.")
+    return _mT(input).conj()
 
 
 @method("movedim", "moveaxis")
@@ -558,7 +577,9 @@ def as_strided(input: Tensor, size, stride, storage_offset=None) -> Tensor:
     while isinstance(base.base, xp.ndarray):
         base = base.base
     offset = input.storage_offset() if storage_offset is None else storage_offset
-    flat = base.reshape(-1) if base.flags.c_contiguous else base.ravel()
+    # the root's memory in storage order (a view, also for a Fortran-ordered root)
+    dense = base.flags.c_contiguous or base.flags.f_contiguous
+    flat = base.reshape(-1, order="A") if dense else base.ravel()
     size, stride = tuple(size), tuple(stride)
     _check_geometry(size, stride, offset, item, flat.size)
 
@@ -837,6 +858,9 @@ def hstack(tensors) -> Tensor:
 def vstack(tensors) -> Tensor:
     ts = atleast_2d(*tensors)
     return cat([ts] if isinstance(ts, Tensor) else ts, 0)
+
+
+row_stack = vstack
 
 
 def dstack(tensors) -> Tensor:

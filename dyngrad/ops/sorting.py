@@ -13,6 +13,7 @@ Python on the slices where ties matter (see `_BUDGET`); median along a dim is de
 
 from __future__ import annotations
 
+import functools
 import math
 import operator
 
@@ -31,7 +32,8 @@ from dyngrad.ops.unary import _kernel, _not_for
 
 __all__ = [
     "sort", "argsort", "msort", "topk", "kthvalue", "median", "nanmedian", "mode", "quantile",
-    "nanquantile", "unique", "unique_consecutive", "bincount", "histc", "histogram", "diff",
+    "nanquantile", "unique", "unique_consecutive", "bincount", "histc", "histogram",
+    "histogramdd", "diff",
     "cummax", "cummin", "logcumsumexp", "searchsorted", "bucketize",
 ]
 
@@ -45,6 +47,7 @@ mode_type = _return_type("mode", ("values", "indices"))
 cummax_type = _return_type("cummax", ("values", "indices"))
 cummin_type = _return_type("cummin", ("values", "indices"))
 histogram_type = _return_type("histogram", ("hist", "bin_edges"))
+histogramdd_type = _return_type("histogramdd", ("hist", "bin_edges"))
 
 
 # --- gradients of picked values ----------------------------------------------------------------
@@ -918,6 +921,59 @@ def histogram(input, bins, *, range=None, weight=None, density=False, out=None):
     res = histogram_type((record(NoDerivative, hist, inputs, op="histogram"),
                           record(NoDerivative, edges.copy(), inputs, op="histogram")))
     return _tuple_out(res, out, "histogram")
+
+
+def _dd_edges(col, bins, lo_hi, d: int):
+    """The bin edges of dimension d: the given tensor's values, or `bins` equal bins over
+    `lo_hi` (default: the column's range; a single value gets the bins around it)."""
+    if isinstance(bins, Tensor):
+        return bins._data
+    if lo_hi is not None:
+        lo, hi = float(lo_hi[0]), float(lo_hi[1])
+    elif col.size:
+        lo, hi = float(xp.min(col)), float(xp.max(col))
+    else:
+        lo, hi = 0.0, 1.0
+    if lo > hi:
+        raise RuntimeError("torch.histogramdd: min should not exceed max, but got min "
+                           f"{_cfmt(lo)} max {_cfmt(hi)} for dimension {d}")
+    if lo == hi:
+        lo, hi = lo - 0.5, hi + 0.5
+    return _linspace(lo, hi, bins + 1, col.dtype)
+
+
+def histogramdd(input, bins, *, range=None, weight=None, density=False):  # noqa: A002
+    """(hist, bin_edges) of the points in input's rows (the innermost dim holds a point's D
+    coordinates): counts (or weights) in a D-dimensional grid of bins."""
+    check_tensor(input, "histogramdd")
+    a = input._data
+    if a.ndim < 2:
+        raise RuntimeError("torch.histogramdd: input tensor should have at least 2 dimensions")
+    _not_for(a, "biuc", NotImplementedError, _kernel("histogramdd"))
+    n_dims = a.shape[-1]
+    per_dim = list(bins) if isinstance(bins, list | tuple) else [bins] * n_dims
+    if len(per_dim) != n_dims:
+        raise RuntimeError("histogramdd: The size of bins must be equal to the innermost "
+                           "dimension of the input.")
+    points = a.reshape(-1, n_dims)
+    edges = [_dd_edges(points[:, d], b, None if range is None else range[2 * d:2 * d + 2], d)
+             for d, b in enumerate(per_dim)]
+    keep = xp.ones(len(points), bool)
+    for d, e in enumerate(edges):
+        keep &= (points[:, d] >= e[0]) & (points[:, d] <= e[-1])
+    sizes = tuple(len(e) - 1 for e in edges)
+    pos = tuple(xp.minimum(xp.searchsorted(e, points[keep, d], "right") - 1, n - 1)
+                for d, (e, n) in enumerate(zip(edges, sizes, strict=True)))
+    w = None if weight is None else weight._data.reshape(-1)[keep]
+    flat = xp.ravel_multi_index(pos, sizes) if sizes else xp.zeros(0, xp.int64)
+    hist = xp.bincount(flat, w, minlength=math.prod(sizes)).reshape(sizes).astype(a.dtype)
+    if density:
+        volume = functools.reduce(xp.multiply.outer, [xp.diff(e) for e in edges])
+        hist = quiet(lambda: (hist / hist.sum() / volume).astype(a.dtype))
+    inputs = (input,) if weight is None else (input, weight)
+    return histogramdd_type((record(NoDerivative, hist, inputs, op="histogramdd"),
+                             tuple(record(NoDerivative, e.copy(), inputs, op="histogramdd")
+                                   for e in edges)))
 
 
 _C_TYPES = {"float32": "float", "float64": "double", "int64": "long int", "int32": "int",

@@ -443,3 +443,36 @@ def test_finite_differences_lerp_addc():
     fd_gradgrad(lambda a, b, c: dyngrad.addcdiv(a, b, c, value=0.7), x, y,
                 array(4, away_from_zero=0.5))
     fd_gradgrad(lambda a, b: dyngrad.where(a > 0, a * b, b), x, y)
+
+
+# --- isin --------------------------------------------------------------------------------------
+ISIN = {
+    "tensors": lambda t: t.isin(t.tensor([[1, 2], [3, 4]]), t.tensor([2, 3])),
+    "scalar_test": lambda t: t.isin(t.tensor([[1, 2], [3, 4]]), 2),
+    "scalar_element": lambda t: t.isin(2, t.tensor([[1, 2], [3, 4]])),
+    "invert": lambda t: t.isin(t.tensor([1, 2, 3]), t.tensor([2, 3]), invert=True),
+    "promoted": lambda t: t.isin(t.tensor([1, 2, 3]), t.tensor([2.0, 3.5])),
+    "float_elements": lambda t: t.isin(t.tensor([1.0, 2.0]), t.tensor([2, 3])),
+    "assume_unique_2d_test": lambda t: t.isin(t.tensor([1, 2, 3]), t.tensor([[2], [3]]),
+                                              assume_unique=True),
+    "nan": lambda t: t.isin(t.tensor([float("nan"), 1.0]), t.tensor([float("nan"), 1.0])),
+    "int8_test": lambda t: t.isin(t.tensor([1, 2, 3]), t.tensor([2, 3], dtype=t.int8)),
+    "empty": lambda t: t.isin(t.tensor([]), t.tensor([1.0])),
+}
+
+
+@pytest.mark.parametrize("name", ISIN)
+def test_isin(name):
+    assert_same_outputs(ISIN[name](dyngrad), ISIN[name](torch), name)
+
+
+ISIN_ERRORS = {
+    "complex": lambda t: t.isin(t.tensor([1j]), t.tensor([1j])),
+    "bool": lambda t: t.isin(t.tensor([True]), t.tensor([True])),
+    "numbers": lambda t: t.isin(2, 3),
+}
+
+
+@pytest.mark.parametrize("name", ISIN_ERRORS)
+def test_isin_errors(name):
+    check_error(ISIN_ERRORS[name])

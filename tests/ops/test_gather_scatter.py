@@ -425,3 +425,28 @@ def test_error(name):
 
 def test_meshgrid_2d_error():
     check_error(lambda L: L.meshgrid(L.ones(2, 2), indexing="ij"), match="type")
+
+
+# --- nonzero_static ----------------------------------------------------------------------------
+NONZERO_STATIC = {
+    "padded": lambda t: t.nonzero_static(t.tensor([0, 1, 0, 2]), size=3),
+    "cut": lambda t: t.nonzero_static(t.tensor([0, 1, 0, 2]), size=1),
+    "fill_value": lambda t: t.nonzero_static(t.tensor([[0, 1], [3, 0]]), size=3, fill_value=-5),
+    "scalar": lambda t: t.nonzero_static(t.tensor(5), size=2),
+    "method": lambda t: t.tensor([0.0, 1.5]).nonzero_static(size=2),
+    "zero_size": lambda t: t.nonzero_static(t.tensor([1, 1]), size=0),
+    "bool": lambda t: t.nonzero_static(t.tensor([[True, False], [True, True]]), size=4),
+}
+
+
+@pytest.mark.parametrize("name", NONZERO_STATIC)
+def test_nonzero_static(name):
+    assert_same_outputs(NONZERO_STATIC[name](dyngrad), NONZERO_STATIC[name](torch), name)
+
+
+@pytest.mark.parametrize("fn", [
+    lambda t: t.nonzero_static(t.tensor([0, 1]), size=-1),
+    lambda t: t.nonzero_static(t.tensor([0.0, 1.0]), size=2, fill_value=1.5),
+])
+def test_nonzero_static_errors(fn):
+    check_error(fn)

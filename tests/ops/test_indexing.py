@@ -261,3 +261,35 @@ def test_setitem_errors(make):
     check_error(lambda lib: make(lib).__setitem__([0, 1], lib.tensor(1.0, dtype=lib.float64)))
     check_error(lambda lib: make(lib).__setitem__(lib.tensor([True, False, True]),
                                                   lib.tensor([1.0, 2.0], dtype=lib.float64)))
+
+
+# --- unravel_index -----------------------------------------------------------------------------
+UNRAVEL = {
+    "vector": lambda t: t.unravel_index(t.tensor([4, 1]), (2, 3)),
+    "scalar": lambda t: t.unravel_index(t.tensor(4), (2, 3)),
+    "int_shape": lambda t: t.unravel_index(t.tensor([4]), 6),
+    "wraps_high": lambda t: t.unravel_index(t.tensor([6, 13]), (2, 3)),
+    "wraps_negative": lambda t: t.unravel_index(t.tensor([-1, -7]), (2, 3)),
+    "empty_shape": lambda t: t.unravel_index(t.tensor([1]), ()),
+    "size_2d_indices": lambda t: t.unravel_index(t.tensor([[1, 5]]), t.Size([2, 3])),
+    "int32": lambda t: t.unravel_index(t.tensor([1], dtype=t.int32), (2, 3)),
+    "three_dims": lambda t: t.unravel_index(t.arange(24), (2, 3, 4)),
+}
+
+
+@pytest.mark.parametrize("name", UNRAVEL)
+def test_unravel_index(name):
+    assert_same_outputs(UNRAVEL[name](dyngrad), UNRAVEL[name](torch), name)
+
+
+UNRAVEL_ERRORS = {
+    "float": lambda t: t.unravel_index(t.tensor([1.0]), (2, 3)),
+    "bool": lambda t: t.unravel_index(t.tensor([True]), (2, 3)),
+    "negative_shape": lambda t: t.unravel_index(t.tensor([1]), (2, -3)),
+    "not_a_tensor": lambda t: t.unravel_index(4, (2, 3)),
+}
+
+
+@pytest.mark.parametrize("name", UNRAVEL_ERRORS)
+def test_unravel_index_errors(name):
+    check_error(UNRAVEL_ERRORS[name])

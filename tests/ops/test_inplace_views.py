@@ -487,3 +487,186 @@ def test_writes_through_expanded_tensors():
         return out
 
     both(prog)
+
+
+# --- in-place geometry changes (dyngrad/ops/inplace_views.py) ----------------------------------
+GEOMETRY = {
+    "squeeze_": lambda x: (x * 1).unsqueeze(1).squeeze_(),
+    "squeeze_dim": lambda x: (x * 1).unsqueeze(0).squeeze_(0),
+    "squeeze_dims": lambda x: (x * 1).unsqueeze(0).unsqueeze(2).squeeze_((0, 2)),
+    "unsqueeze_": lambda x: (x * 1).unsqueeze_(1),
+    "t_": lambda x: (x * 1).t_(),
+    "transpose_": lambda x: (x * 1).transpose_(0, 1),
+    "swapaxes_": lambda x: (x * 1).swapaxes_(0, -1),
+    "swapdims_": lambda x: (x * 1).swapdims_(1, 0),
+    "as_strided_": lambda x: (x * 1).contiguous().as_strided_((2, 2), (1, 3), 1),
+    "t_then_op": lambda x: (x * 1).t_().exp(),
+    "t_of_view": lambda x: (x * 1)[:, :2].t_(),
+    "twice": lambda x: (x * 1).t_().unsqueeze_(0),
+}
+
+
+@pytest.mark.parametrize("name", GEOMETRY)
+def test_geometry_inplace(name):
+    """Values, shape, grad_fn (PyTorch's in-place node names), gradients of first and second
+    order, on contiguous and strided inputs."""
+    check_op(GEOMETRY[name], array(3, 4))
+
+
+def test_geometry_inplace_state():
+    """Version counters, strides, view-ness, and a view whose base is written afterwards (its
+    history then reads the new geometry out of the base, as AsStridedBackward0)."""
+    from tests.autograd.common import both
+
+    def prog(lib):
+        out = []
+        x = lib.arange(6.0).reshape(2, 3)
+        y = x.t_()
+        out += [y is x, x._version, x.stride(), x.is_contiguous()]
+        z = lib.zeros(2, 1, 3)
+        z.squeeze_(1).unsqueeze_(-1)
+        out += [z.shape, z._version, z.stride()]
+        a = lib.arange(6.0).requires_grad_()
+        b = a.reshape(2, 3) * 1
+        v = b[:, :2]
+        v.t_()
+        out += [v._is_view(), v._base is b, b._version, v._version, v.shape]
+        b.mul_(2)
+        out.append(v)
+        out.append(lib.autograd.grad(v.sum(), a)[0])
+        leaf = lib.ones(2, 3, requires_grad=True)
+        with lib.no_grad():
+            leaf.t_()
+        out += [leaf.shape, leaf.requires_grad, leaf.grad_fn]
+        s = lib.arange(6.0)
+        out.append(s.as_strided_((2, 2), (1, 2), 1))
+        return out
+
+    both(prog)
+
+
+GEOMETRY_ERRORS = {
+    "leaf": lambda t: t.ones(2, 3, requires_grad=True).t_(),
+    "view_of_leaf": lambda t: t.ones(2, 3, requires_grad=True)[0].unsqueeze_(0),
+    "t_3d": lambda t: t.zeros(2, 3, 4).t_(),
+    "squeeze_dim": lambda t: t.zeros(2, 1).squeeze_(5),
+    "unsqueeze_dim": lambda t: t.zeros(2, 1).unsqueeze_(4),
+    "transpose_dim": lambda t: t.zeros(2, 1).transpose_(0, 3),
+    "multi_output_view": lambda t: (t.ones(2, 3, requires_grad=True) * 1).unbind(0)[0]
+    .unsqueeze_(0),
+    "inference": lambda t: _inference(t).t_(),
+}
+
+
+def _inference(lib):
+    with lib.inference_mode():
+        return lib.zeros(2, 3)
+
+
+@pytest.mark.parametrize("name", GEOMETRY_ERRORS)
+def test_geometry_inplace_errors(name):
+    check_error(GEOMETRY_ERRORS[name])
+
+
+RESIZE = {
+    "shrink": lambda t: t.arange(6.0).resize_(2, 2),
+    "tuple": lambda t: t.arange(6.0).resize_((3, 2)),
+    "list": lambda t: t.arange(6.0).resize_([1, 6]),
+    "same_shape_keeps_strides": lambda t: t.arange(6.0).reshape(2, 3).t().resize_(3, 2),
+    "transposed_to_new_shape": lambda t: t.arange(6.0).reshape(2, 3).t().resize_(2, 3),
+    "view_shrink": lambda t: t.arange(6.0)[:3].resize_(2),
+    "channels_last": lambda t: t.arange(24.0).resize_(1, 2, 3, 4,
+                                                       memory_format=t.channels_last),
+    "resize_as_": lambda t: t.arange(4.0).resize_as_(t.zeros(2, 2)),
+    "torch_resize_as_": lambda t: t.resize_as_(t.arange(4.0), t.zeros(2, 2)),
+    "int": lambda t: t.arange(6).resize_(3, 2),
+}
+
+
+@pytest.mark.parametrize("name", RESIZE)
+def test_resize_(name):
+    from tests.autograd.common import both
+
+    def prog(lib):
+        r = RESIZE[name](lib)
+        return r, r.stride(), r._version
+
+    both(prog)
+
+
+def test_resize_grows_memory():
+    """Growing keeps the storage's elements in order (a view of the first half too); the new
+    ones are uninitialised in PyTorch (zeros in dyngrad), so only the old ones are compared."""
+    for start in (lambda t: t.arange(6.0), lambda t: t.arange(6.0)[:3]):
+        d, t = start(dyngrad).resize_(3, 3), start(torch).resize_(3, 3)
+        assert d.shape == t.shape and d.stride() == t.stride() and d._version == t._version
+        np.testing.assert_array_equal(d.flatten()[:6].numpy(), t.flatten()[:6].numpy())
+
+
+RESIZE_ERRORS = {
+    "requires_grad_leaf": lambda t: t.ones(3, requires_grad=True).resize_(2),
+    "requires_grad_nonleaf": lambda t: (t.ones(3, requires_grad=True) * 1).resize_(3),
+    "requires_grad_no_grad": lambda t: _no_grad(t, lambda: t.ones(3, requires_grad=True)
+                                               .resize_(2)),
+    "negative": lambda t: t.ones(3).resize_(-1),
+    "channels_last_rank": lambda t: t.ones(6).resize_(2, 3, memory_format=t.channels_last),
+    "resize_as_template": lambda t: t.ones(3).resize_as_(3),
+    "resize_as_grad": lambda t: (t.ones(3, requires_grad=True) * 1).resize_as_(t.zeros(3)),
+    "resize_autograd_numel": lambda t: t.ones(6, requires_grad=True).resize(3, 3),
+    "resize_as_autograd_numel": lambda t: t.ones(2, 3).resize_as(t.zeros(4)),
+}
+
+
+def _no_grad(lib, fn):
+    with lib.no_grad():
+        return fn()
+
+
+@pytest.mark.filterwarnings("ignore:non-inplace resize")
+@pytest.mark.parametrize("name", RESIZE_ERRORS)
+def test_resize_errors(name):
+    check_error(RESIZE_ERRORS[name])
+
+
+def test_deprecated_out_of_place_resize():
+    """resize / resize_as: a warning, a reshaped view, and (ResizeBackward) gradients."""
+    from tests.autograd.common import both, warned
+
+    def prog(lib):
+        x = lib.arange(6.0, requires_grad=True)
+        r, w = warned(lambda: x.resize(2, 3))
+        r2, w2 = warned(lambda: lib.arange(6).resize_as(lib.zeros(3, 2)))
+        return r, w, r2, w2, r._is_view(), lib.autograd.grad((r * r).sum(), x)[0]
+
+    both(prog)
+
+
+def test_set_():
+    from tests.autograd.common import both, outcome
+
+    def prog(lib):
+        src = lib.arange(6.0).reshape(2, 3)
+        y = lib.zeros(2)
+        r = y.set_(src)
+        y[0, 0] = 7.0
+        z = lib.zeros(3).set_()
+        return [r is y, y, src, y._version, z.shape, z._version,
+                outcome(lambda: lib.zeros(2, requires_grad=True).set_(src))]
+
+    both(prog)
+
+
+def test_geometry_inplace_forward_mode():
+    """The tangent takes the new geometry too (of a tensor, and of a view of a dual tensor)."""
+    from tests.autograd.common import both
+
+    def prog(lib):
+        fw = lib.autograd.forward_ad
+        with fw.dual_level():
+            x = fw.make_dual(lib.arange(6.0).reshape(2, 3), lib.arange(6.0).reshape(2, 3) * 2)
+            y = (x * 1).t_().unsqueeze_(0) * 2
+            v = (x * 1)[:, :2]
+            v.t_()
+            return [fw.unpack_dual(y).tangent, fw.unpack_dual(v).tangent]
+
+    both(prog)

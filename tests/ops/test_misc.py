@@ -364,3 +364,91 @@ def test_chain_matmul():
         warnings.simplefilter("ignore", UserWarning)
         check_op("chain_matmul", array(2, 3), array(3, 4), array(4, 2))
         check_op("chain_matmul", array(2, 3))
+
+
+# --- vander, fill_diagonal_ --------------------------------------------------------------------
+@pytest.mark.parametrize("args", [(), (2,), (4, True), (1,), (0,), (None, True)])
+def test_vander(args):
+    """Values and grad_fn (PyTorch's composition: a cumulative product written in place, then
+    a flip). PyTorch's own backward fails there (cumprod_ overwrites what it saved), while
+    dyngrad keeps the overwritten value: its gradients are checked by finite differences."""
+    check_op(with_lib(lambda lib, x: lib.vander(x, *args)), array(4), grad=False)
+    fd_check(lambda x: dyngrad.vander(x, *args), array(4))
+    if args == (1,):
+        check_op(with_lib(lambda lib, x: lib.vander(x, *args)), array(4))
+
+
+def test_vander_dtypes():
+    from tests.autograd.common import both
+
+    both(lambda t: [t.vander(t.tensor([1, 2, 3])), t.vander(t.tensor([True, False])),
+                    t.vander(t.tensor([1, 2], dtype=t.int8)), t.vander(t.tensor([1j, 2])),
+                    t.vander(t.tensor([1.0, 2.0], dtype=t.float64), 3, True)])
+
+
+@pytest.mark.parametrize("fn", [lambda t: t.vander(t.ones(3), -1),
+                                lambda t: t.vander(t.zeros(2, 2)),
+                                lambda t: t.vander(t.tensor(2.0))])
+def test_vander_errors(fn):
+    check_error(fn)
+
+
+FILL_DIAGONAL = {
+    "square": lambda x: (x * 1).fill_diagonal_(2.5),
+    "wide": lambda x: (x * 1)[:2].fill_diagonal_(-1),
+    "tall_wrap": lambda x: (x * 1).repeat(3, 1).fill_diagonal_(5.0, wrap=True),
+    "tall_no_wrap": lambda x: (x * 1).repeat(3, 1).fill_diagonal_(5.0),
+    "transposed": lambda x: (x * 1)[:2].t().fill_diagonal_(1.0),
+    "cube": lambda x: (x * 1).expand(3, 3, 3).contiguous().fill_diagonal_(0.5),
+}
+
+
+@pytest.mark.parametrize("name", FILL_DIAGONAL)
+def test_fill_diagonal_(name):
+    """Values, PyTorch's CopySlices history (a diagonal view filled in place), gradients."""
+    check_op(FILL_DIAGONAL[name], array(3, 3))
+
+
+def test_fill_diagonal_values():
+    from tests.autograd.common import both
+
+    both(lambda t: [t.zeros(7, 3).fill_diagonal_(5, wrap=True),
+                    t.zeros(8, 3).fill_diagonal_(1, wrap=True),
+                    t.zeros(4, 3).fill_diagonal_(1, wrap=True),
+                    t.zeros(2, 2, dtype=t.long).fill_diagonal_(1.5),
+                    t.zeros(3, 4).fill_diagonal_(True)])
+
+
+@pytest.mark.parametrize("fn", [lambda t: t.zeros(3, 3, 4).fill_diagonal_(1),
+                                lambda t: t.zeros(3).fill_diagonal_(1),
+                                lambda t: t.zeros(2, 2, requires_grad=True).fill_diagonal_(1)])
+def test_fill_diagonal_errors(fn):
+    check_error(fn)
+
+
+# --- select_copy, slice_copy, detach_copy, view_as_real_copy, view_as_complex_copy -------------
+COPIES = {
+    "select_copy": (with_lib(lambda lib, x: lib.select_copy(x, 1, -1)), X),
+    "slice_copy": (with_lib(lambda lib, x: lib.slice_copy(x, 1, 1, 4, 2)), X),
+    "slice_copy_defaults": (with_lib(lambda lib, x: lib.slice_copy(x)), X),
+    "view_as_real_copy": (with_lib(lambda lib, x: lib.view_as_real_copy(x * (1 + 1j))), X),
+}
+
+
+@pytest.mark.parametrize("name", COPIES)
+def test_more_copies(name):
+    fn, *inputs = COPIES[name]
+    check_op(fn, *inputs)
+
+
+def test_detach_copy_and_view_as_complex_copy():
+    from tests.autograd.common import both, outcome
+
+    def prog(lib):
+        x = lib.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+        d = lib.detach_copy(x)
+        c = lib.view_as_complex_copy(x.detach())
+        return [d, d.requires_grad, outcome(lambda: d.sum().backward()), c, c._is_view(),
+                outcome(lambda: lib.view_as_complex_copy(x)), lib.is_distributed(x)]
+
+    both(prog)

@@ -204,3 +204,11 @@ def test_native_dropout_backward(scale):
     op(lambda lib, g: lib.native_dropout_backward(g, lib.tensor(mask), scale)
        if lib is dyngrad else torch.ops.aten.native_dropout_backward(g, lib.tensor(mask), scale),
        array(3, 4))
+
+
+def test_stft_istft_methods():
+    """Tensor.stft / Tensor.istft are torch.stft / torch.istft on the tensor."""
+    op(lambda lib, x, w: x.stft(8, hop_length=3, window=w, return_complex=True), array(40),
+       array(8, low=0.5, high=1.5))
+    op(lambda lib, x, w: x.istft(8, hop_length=2, window=w), array(5, 9, dtype=np.complex128),
+       array(8, low=0.5, high=1.5), dtypes=None)

@@ -333,3 +333,82 @@ def test_bernoulli_and_multinomial():
     assert dyngrad.multinomial(dyngrad.tensor([0.0, 1.0, 0.0]), 1).tolist() == [1]
     first = dyngrad.multinomial(dyngrad.tensor([1.0, 0.0, 9.0]).expand(N, 3), 1).numpy()
     assert abs((first == 2).mean() - 0.9) < 0.02 and not (first == 1).any()
+
+
+# --- poisson and binomial ----------------------------------------------------------------------
+POISSON_BINOMIAL = {
+    "poisson": lambda t: t.poisson(t.tensor([1.0, 2.0])),
+    "poisson_f64": lambda t: t.poisson(t.full((2, 3), 4.0, dtype=t.float64)),
+    "poisson_f16": lambda t: t.poisson(t.tensor([1.0], dtype=t.float16)),
+    "poisson_grad": lambda t: t.poisson(t.tensor([1.0, 3.0], requires_grad=True)),
+    "poisson_generator": lambda t: t.poisson(t.ones(2), t.Generator().manual_seed(3)),
+    "binomial": lambda t: t.binomial(t.tensor([10.0, 5.0]), t.tensor([0.5, 0.1])),
+    "binomial_broadcast": lambda t: t.binomial(t.full((2, 3), 4.0), t.tensor([0.5])),
+    "binomial_grad": lambda t: t.binomial(t.tensor([10.0, 5.0], requires_grad=True),
+                                          t.tensor([0.5, 0.1], requires_grad=True)),
+}
+
+
+@pytest.mark.parametrize("name", POISSON_BINOMIAL)
+def test_poisson_binomial_meta(name):
+    same_meta(POISSON_BINOMIAL[name])
+
+
+def test_poisson_binomial_edge_values():
+    """Deterministic cases: rate 0, probabilities 0, 1 (and beyond), NaN, count 0 or negative,
+    an infinite rate (PyTorch casts its sampler's int64 overflow)."""
+    from tests.autograd.common import both
+
+    both(lambda t: [t.poisson(t.tensor([0.0, float("inf")])),
+                    t.binomial(t.tensor([10.0, 5.0, 7.0, 0.0, -3.0]),
+                               t.tensor([1.5, -0.1, 0.0, 0.5, 0.5])),
+                    t.binomial(t.tensor([10.0, 5.0]), t.tensor([float("nan"), 1.0]))])
+
+
+def test_poisson_binomial_gradients():
+    """poisson: a zero gradient; binomial: no derivative at all (PyTorch's NotImplemented)."""
+    from tests.autograd.common import both, outcome
+
+    def prog(lib):
+        x = lib.tensor([1.0, 3.0], requires_grad=True)
+        g = lib.autograd.grad(lib.poisson(x).sum(), x)[0]
+        c = lib.tensor([4.0], requires_grad=True)
+        return g, outcome(lambda: lib.binomial(c, lib.tensor([0.5])).sum().backward())
+
+    both(prog)
+
+
+def test_poisson_binomial_statistics():
+    """Sample means and variances within five standard errors of the exact moments."""
+    dyngrad.manual_seed(0)
+    n = 200_000
+    for rate in (0.5, 3.5, 300.5):
+        s = dyngrad.poisson(dyngrad.full((n,), rate, dtype=dyngrad.float64)).numpy()
+        assert abs(s.mean() - rate) < 5 * np.sqrt(rate / n)
+        assert abs(s.var() - rate) < 5 * rate * np.sqrt(2 / n) + 5 * np.sqrt(rate / n)
+        assert np.all(s == np.round(s)) and s.min() >= 0
+    for count, p in ((10.0, 0.3), (7.9, 0.9), (1000.0, 0.01)):
+        trials = np.floor(count)
+        s = dyngrad.binomial(dyngrad.full((n,), count, dtype=dyngrad.float64),
+                             dyngrad.full((n,), p, dtype=dyngrad.float64)).numpy()
+        var = trials * p * (1 - p)
+        assert abs(s.mean() - trials * p) < 5 * np.sqrt(var / n)
+        assert s.min() >= 0 and s.max() <= trials
+
+
+POISSON_BINOMIAL_ERRORS = {
+    "poisson_negative": lambda t: t.poisson(t.tensor([-1.0, 2.0])),
+    "poisson_nan": lambda t: t.poisson(t.tensor([float("nan")])),
+    "poisson_long": lambda t: t.poisson(t.tensor([1, 2])),
+    "poisson_complex": lambda t: t.poisson(t.tensor([1j])),
+    "poisson_number": lambda t: t.poisson(3.0),
+    "binomial_long_count": lambda t: t.binomial(t.tensor([10, 5]), t.tensor([0.5, 0.1])),
+    "binomial_dtypes": lambda t: t.binomial(t.tensor([10.0]), t.tensor([0.5], dtype=t.float64)),
+    "binomial_shapes": lambda t: t.binomial(t.ones(2), t.full((3,), 0.5)),
+    "binomial_number": lambda t: t.binomial(t.ones(2), 0.5),
+}
+
+
+@pytest.mark.parametrize("name", POISSON_BINOMIAL_ERRORS)
+def test_poisson_binomial_errors(name):
+    check_error(POISSON_BINOMIAL_ERRORS[name])

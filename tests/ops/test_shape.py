@@ -284,3 +284,49 @@ def test_as_strided_addresses_the_storage():
         return out
 
     both(prog)
+
+
+# --- row_stack, adjoint ------------------------------------------------------------------------
+@pytest.mark.parametrize("shapes", [((3,), (3,)), ((2, 3), (1, 3)), ((), ())])
+def test_row_stack(shapes):
+    check_op(with_lib(lambda lib, *ts: lib.row_stack(ts)), *(array(*s) for s in shapes))
+
+
+@pytest.mark.parametrize("shape", [(2, 3), (4, 2, 3), (1, 1)])
+def test_adjoint(shape):
+    check_op(lambda x: x.adjoint(), array(*shape))
+    check_op(with_lib(lambda lib, x: lib.adjoint(x) * 2), array(*shape))
+
+
+def test_adjoint_complex_is_a_lazy_conjugate_view():
+    from tests.autograd.common import both
+
+    def prog(lib):
+        x = lib.tensor([[1 + 2j, 3 - 1j], [0.5j, 2.0]])
+        a = x.adjoint()
+        return [a, a.is_conj()]
+
+    both(prog)
+
+
+def test_adjoint_of_0d_is_deprecated():
+    """The conjugate, with a warning on the first call only (PyTorch's TORCH_WARN_ONCE: its
+    first call may have happened in an earlier test, then it gives no warning here)."""
+    from dyngrad.ops import shape
+    from tests.autograd.common import both, warned
+
+    shape._WARNED_ONCE.clear()
+    both(lambda lib: [lib.tensor(2.0, requires_grad=True).adjoint(),
+                      lib.tensor(1 + 1j).adjoint()])
+    _, th = warned(torch.tensor(2.0).adjoint)
+    shape._WARNED_ONCE.clear()
+    _, first = warned(dyngrad.tensor(2.0).adjoint)
+    _, second = warned(dyngrad.tensor(2.0).adjoint)
+    x = dyngrad.tensor(2.0, requires_grad=True)
+    assert first == [("UserWarning", "adjoint() is deprecated on 0-D tensors. Consider using "
+                      "x.conj().")] and second == [] and x.adjoint() is x
+    assert th in ([], first)
+
+
+def test_adjoint_errors():
+    check_error(lambda t: t.zeros(3).adjoint())

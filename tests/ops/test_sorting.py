@@ -481,3 +481,48 @@ def test_errors(i):
 def test_out_with_grad_is_refused():
     check_error(lambda lib: lib.sort(lib.ones(2, requires_grad=True),
                                      out=(lib.empty(0), lib.empty(0, dtype=lib.int64))))
+
+
+# --- histogramdd -------------------------------------------------------------------------------
+_POINTS = [[0.0, 1.0], [1.0, 0.0], [2.0, 0.0], [2.0, 2.0], [0.5, 1.5], [float("nan"), 1.0]]
+HISTOGRAMDD = {
+    "weights": lambda t: t.histogramdd(t.tensor(_POINTS[:4]), bins=[3, 3],
+                                       weight=t.tensor([1.0, 2.0, 4.0, 8.0])),
+    "range_density": lambda t: t.histogramdd(t.tensor(_POINTS[:5]), bins=[2, 2],
+                                             range=[0.0, 1.0, 0.0, 1.0], density=True),
+    "weighted_density": lambda t: t.histogramdd(t.tensor(_POINTS[:3]), bins=[2, 2],
+                                                range=[0.0, 1.0, 0.0, 1.0],
+                                                weight=t.tensor([1.0, 2.0, 3.0]), density=True),
+    "int_bins": lambda t: t.histogramdd(t.tensor(_POINTS[:5]), bins=2),
+    "tuple_bins": lambda t: t.histogramdd(t.tensor(_POINTS[:5]), bins=(2, 3)),
+    "edges": lambda t: t.histogramdd(t.tensor(_POINTS[:5]),
+                                     bins=[t.tensor([0.0, 1.0, 2.0]), t.tensor([0.0, 2.0])]),
+    "single_point": lambda t: t.histogramdd(t.tensor([[0.0, 0.0]]), bins=2),
+    "three_dims_batched": lambda t: t.histogramdd(t.arange(24.0).reshape(2, 4, 3), bins=[2, 3, 4]),
+    "float64": lambda t: t.histogramdd(t.tensor(_POINTS[:5], dtype=t.float64), bins=[4, 2]),
+    "nan_skipped": lambda t: t.histogramdd(t.tensor(_POINTS), bins=2, range=[0.0, 2.0, 0.0, 2.0]),
+    "requires_grad": lambda t: t.histogramdd(t.tensor([[0.0, 0.0]], requires_grad=True), bins=2),
+}
+
+
+@pytest.mark.parametrize("name", HISTOGRAMDD)
+def test_histogramdd(name):
+    from tests.autograd.common import both
+
+    def prog(lib):
+        hist, edges = HISTOGRAMDD[name](lib)
+        return [hist, list(edges), type(hist.grad_fn).__name__ if hist.grad_fn else None]
+
+    both(prog)
+
+
+HISTOGRAMDD_ERRORS = {
+    "one_dim": lambda t: t.histogramdd(t.tensor([0.0, 1.0]), bins=2),
+    "integers": lambda t: t.histogramdd(t.tensor([[0, 0]]), bins=2),
+    "bins_length": lambda t: t.histogramdd(t.tensor([[0.0, 0.0]]), bins=[2, 2, 2]),
+}
+
+
+@pytest.mark.parametrize("name", HISTOGRAMDD_ERRORS)
+def test_histogramdd_errors(name):
+    check_error(HISTOGRAMDD_ERRORS[name])
