@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 
 from dyngrad import _dtype
@@ -10,7 +11,7 @@ from dyngrad._device import check_device
 from dyngrad._size import Size
 from dyngrad._tensor import Tensor
 from dyngrad.autograd.node import Node
-from dyngrad.ops._core import method, record
+from dyngrad.ops._core import check_kernel, method, record
 
 _make = Tensor._make
 
@@ -157,9 +158,11 @@ def _size_args(size) -> tuple:
     return tuple(int(s) for s in size)
 
 
-def _factory(fill):
+def _factory(fill, name: str):
     def factory(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False,
                 pin_memory=False, memory_format=None) -> Tensor:
+        if not size:
+            raise TypeError(f'{name}() missing 1 required positional arguments: "size"')
         check_device(device)
         d = _dtype.get_default_dtype() if dtype is None else _dtype.as_dtype(dtype)
         return _new_tensor(fill(_size_args(size), d.np), requires_grad)
@@ -167,9 +170,9 @@ def _factory(fill):
     return factory
 
 
-zeros = _factory(xp.zeros)
-ones = _factory(xp.ones)
-empty = _factory(xp.zeros)  # zero-filled: uninitialised memory buys nothing in NumPy
+zeros = _factory(xp.zeros, "zeros")
+ones = _factory(xp.ones, "ones")
+empty = _factory(xp.zeros, "empty")  # zero-filled: uninitialised memory buys nothing in NumPy
 
 
 def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,
@@ -179,7 +182,30 @@ def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,
     d = _dtype.scalar_dtype(fill_value) if dtype is None else _dtype.as_dtype(dtype)
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
-    return _new_tensor(xp.full(_size_args((size,)), fill_value, d.np), requires_grad)
+    return _new_tensor(xp.full(_size_args((size,)), convert_scalar(fill_value, d), d.np),
+                       requires_grad)
+
+
+_C_TYPES = {"int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "int32": "int",
+            "int64": "int64_t", "float32": "float"}
+
+
+def convert_scalar(v, d: _dtype.dtype):
+    """A Python number as dtype `d` would hold it, with PyTorch's overflow error: an integer
+    type takes a float inside its range and an int inside it (unsigned: -max..max, wrapped),
+    float32 refuses finite values past its range, bool and the other floats take anything."""
+    np_dt = d.np
+    if np_dt.kind in "iu" and not isinstance(v, complex):
+        info = xp.iinfo(np_dt)
+        lo = info.min if np_dt.kind == "i" else 0 if isinstance(v, float) else -info.max
+        if v != v or v in (math.inf, -math.inf) or not lo <= v <= info.max:
+            raise RuntimeError(f"value cannot be converted to type {_C_TYPES[np_dt.name]} "
+                               "without overflow")
+        return xp.array(int(v), xp.int64).astype(np_dt)[()]
+    if np_dt == xp.float32 and isinstance(v, float) and math.isfinite(v) and (
+            abs(v) > float(xp.finfo(xp.float32).max)):
+        raise RuntimeError("value cannot be converted to type float without overflow")
+    return v
 
 
 def _like(factory):
@@ -204,40 +230,96 @@ def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_g
 
 def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,
                 requires_grad=False) -> Tensor:
-    """Values from start (default 0) up to end, by step; int64 unless a float is involved."""
+    """Values from start (default 0) up to end, by step; int64 unless a float is involved.
+    For integer dtypes, as PyTorch: start and step are truncated to integers first (the count
+    still comes from the numbers as given, except for int64)."""
     if end is None:
         start, end = 0, start
     vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
-    if step == 0:
-        raise RuntimeError("step must be nonzero")
     if dtype is None:
         d = _dtype.int64
         if any(isinstance(v, float) for v in vals):
             d = _dtype.get_default_dtype()
     else:
         d = _dtype.as_dtype(dtype)
+    check_kernel(d.np, "bc", "arange_cpu")
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
     start, end, step = vals
     if (end - start) * step < 0:
-        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
-    if d.category < 2:
-        n = max(0, int(-(-(end - start) // step)))
-    else:
-        n = max(0, int(xp.ceil((end - start) / step)))
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+    if d.np.kind in "iu":
+        xs, xe, xstep = int(start), int(end), int(step)
+        if d is _dtype.int64:
+            if xstep == 0:
+                raise ValueError("step must be nonzero")
+            sign = 1 if xstep > 0 else -1
+            n = int((xe - xs + xstep - sign) / xstep)  # C's truncating division
+        else:
+            n = math.ceil((end - start) / step)
+        data = (xs + xstep * xp.arange(max(n, 0), dtype=xp.int64)).astype(d.np)
+        return _new_tensor(data, requires_grad)
+    n = max(0, int(xp.ceil((end - start) / step)))
     data = (start + step * xp.arange(n, dtype=xp.float64)).astype(d.np)
     return _new_tensor(data, requires_grad)
 
 
+def _spaced(start, end, steps: int, d, kernel: str):
+    """PyTorch's linspace values: from the start for the first half, from the end for the rest
+    (integer dtypes: start and end truncated first, steps computed in float64); steps != 1."""
+    if steps == 0:
+        return xp.empty(0, xp.float64)
+    check_kernel(d.np, "b", kernel)
+    if d.np.kind in "iu":
+        start, end = int(convert_scalar(start, d)), int(convert_scalar(end, d))
+    work = xp.float64 if d.np.kind in "iu" else d.np.type
+    if d.np.kind == "c" or isinstance(start, complex) or isinstance(end, complex):
+        return xp.linspace(complex(start), complex(end), steps).astype(d.np)
+    i = xp.arange(steps)
+    step = (work(end) - work(start)) / (steps - 1)
+    return xp.where(i < steps // 2, work(start) + step * i.astype(work),
+                    work(end) - step * (steps - i - 1).astype(work))
+
+
 def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None,
              requires_grad=False) -> Tensor:
+    """`steps` evenly spaced values from start to end (both included)."""
     d = _dtype.get_default_dtype() if dtype is None else _dtype.as_dtype(dtype)
-    return _new_tensor(xp.linspace(float(start), float(end), steps).astype(d.np), requires_grad)
+    start, end = _number(start), _number(end)
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    if steps == 1:  # PyTorch fills with start
+        return full((1,), start, dtype=d, requires_grad=requires_grad)
+    values = _spaced(start, end, steps, d, "linspace_cpu")
+    return _new_tensor(_truncated(values, d.np), requires_grad)
 
 
 def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None, device=None,
              requires_grad=False) -> Tensor:
+    """base ** linspace(start, end, steps), computed in float64."""
     d = _dtype.get_default_dtype() if dtype is None else _dtype.as_dtype(dtype)
-    data = xp.logspace(float(start), float(end), steps, base=base).astype(d.np)
-    return _new_tensor(data, requires_grad)
+    start, end = _number(start), _number(end)
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    if steps == 1:  # PyTorch fills with base ** start
+        return full((1,), base ** start, dtype=d, requires_grad=requires_grad)
+    exponents = _spaced(start, end, steps, d, "logspace_cpu")
+    with xp.errstate(all="ignore"):
+        values = xp.power(xp.asarray(base, xp.complex128 if d.np.kind == "c" else xp.float64),
+                          exponents.astype(xp.complex128 if d.np.kind == "c" else xp.float64))
+    return _new_tensor(_truncated(values, d.np), requires_grad)
+
+
+def _number(v):
+    return v.item() if isinstance(v, Tensor) else v
+
+
+def _truncated(values, np_dt):
+    """Values in an integer dtype truncate toward zero and wrap (through int64), as C casts."""
+    if np_dt.kind in "iu":
+        with xp.errstate(all="ignore"):
+            return xp.trunc(values).astype(xp.int64).astype(np_dt)
+    return values.astype(np_dt)
 
 
 def legacy_new(cls, *args, **kwargs) -> Tensor:
