@@ -573,21 +573,16 @@ def as_strided(input: Tensor, size, stride, storage_offset=None) -> Tensor:
     from dyngrad.ops.inplace import AsStridedBackward0
 
     item = input._data.itemsize
-    base = input._data
-    while isinstance(base.base, xp.ndarray):
-        base = base.base
     offset = input.storage_offset() if storage_offset is None else storage_offset
-    # the root's memory in storage order (a view, also for a Fortran-ordered root)
-    dense = base.flags.c_contiguous or base.flags.f_contiguous
-    flat = base.reshape(-1, order="A") if dense else base.ravel()
+    flat = _storage(input._data)
     size, stride = tuple(size), tuple(stride)
     _check_geometry(size, stride, offset, item, flat.size)
 
-    def fn(a):
+    def fn(a):  # replayed on a gradient (CopySlices): the same geometry in *its* storage
         if isinstance(a, Tensor):
             return as_strided(a, size, stride, offset)
-        return xp.lib.stride_tricks.as_strided(a.reshape(-1)[offset:], size,
-                                               tuple(s * item for s in stride))
+        return xp.lib.stride_tricks.as_strided(_storage(a)[offset:], size,
+                                               tuple(s * a.itemsize for s in stride))
 
     data = xp.lib.stride_tricks.as_strided(flat[offset:], size, tuple(s * item for s in stride))
     if not needs_grad(input):
@@ -595,6 +590,15 @@ def as_strided(input: Tensor, size, stride, storage_offset=None) -> Tensor:
     index, keep = _input_positions(input, offset + _positions(size, stride))
     return as_view(record(AsStridedBackward0, data, (input,), fn=fn, index=index, keep=keep),
                    input, fn)
+
+
+def _storage(a):
+    """The memory array `a` views: its root array, flat in storage order (a view when the root
+    is dense, C- or Fortran-ordered). as_strided's strides and offset count in it."""
+    while isinstance(a.base, xp.ndarray):
+        a = a.base
+    dense = a.flags.c_contiguous or a.flags.f_contiguous
+    return a.reshape(-1, order="A") if dense else a.ravel()
 
 
 def _check_geometry(size: tuple, stride: tuple, offset: int, item: int, storage: int) -> None:

@@ -670,3 +670,20 @@ def test_geometry_inplace_forward_mode():
             return [fw.unpack_dual(y).tangent, fw.unpack_dual(v).tangent]
 
     both(prog)
+
+
+@pytest.mark.parametrize("chain", ["t", "slice_t", "permute"])
+def test_write_through_as_strided_of_a_strided_view(chain):
+    """as_strided counts in the storage: replaying it on the gradient (CopySlices) must not go
+    through a copy of a non-contiguous view, or the written positions keep their gradient."""
+
+    def prog(lib):
+        x = lib.arange(24.0, dtype=lib.float64).reshape(4, 6).requires_grad_()
+        b = x * 1
+        v = {"t": b.t(), "slice_t": b[:2].t(), "permute": b.reshape(2, 2, 6).permute(2, 0, 1)}
+        view = v[chain]
+        view.as_strided((2, 2), (1, 6), view.storage_offset() + 1).mul_(0.5)
+        (b * b).sum().backward()
+        return [b, x.grad]
+
+    assert_same_outputs(prog(dyngrad), prog(torch), chain)
