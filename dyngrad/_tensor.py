@@ -119,8 +119,16 @@ class Tensor:
         return self._data.flags.c_contiguous
 
     def stride(self, dim: int | None = None):
-        strides = tuple(s // self._data.itemsize for s in self._data.strides)
-        return strides if dim is None else strides[_wrap_dim(dim, self._data.ndim)]
+        a = self._data
+        if a.size or any(a.strides):
+            strides = tuple(s // a.itemsize for s in a.strides)
+        else:  # NumPy gives new empty arrays zero strides; PyTorch reports contiguous ones
+            strides, step = [], 1
+            for n in reversed(a.shape):
+                strides.insert(0, step)
+                step *= max(n, 1)
+            strides = tuple(strides)
+        return strides if dim is None else strides[_wrap_dim(dim, a.ndim)]
 
     def storage_offset(self) -> int:
         base = self._data

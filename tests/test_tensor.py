@@ -285,3 +285,14 @@ def test_bad_operand_types(op):
     import operator
 
     check_error(lambda lib: getattr(operator, op)(lib.ones(2), "a"), match="type")
+
+
+def test_strides_of_empty_tensors():
+    """NumPy gives new empty arrays zero strides; PyTorch reports contiguous ones (and a view
+    keeps its base's)."""
+
+    def prog(lib):
+        return [lib.zeros(*s).stride() for s in ((0,), (2, 0), (0, 3), (3, 0, 2))] + [
+            lib.zeros(3, 4)[:, :0].stride(), lib.zeros(3, 4)[:0].stride()]
+
+    same(prog)

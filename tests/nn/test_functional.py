@@ -41,6 +41,9 @@ def test_activation(name, kw):
 
 def test_activation_inplace():
     check_op(with_lib(lambda lib, x: lib.nn.functional.relu(x * 1, inplace=True)), array(5))
+    # threshold_ saves a clone of its input (ThresholdBackward1), value above the threshold
+    check_op(with_lib(lambda lib, x: lib.nn.functional.threshold_(x * 1, 0.1, 0.9)),
+             array(6, away_from_zero=0.2))
 
 
 

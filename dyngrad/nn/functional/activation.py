@@ -206,15 +206,23 @@ class ThresholdBackward0(Node):
                            "ThresholdBackwardBackward0")
 
 
-def _threshold(input, threshold_, value):
+class ThresholdBackward1(ThresholdBackward0):
+    """The in-place form: it saves a clone of the input before the write, as PyTorch's."""
+
+
+def _threshold(input, threshold_, value, cls=ThresholdBackward0):
     a = input._data
-    return record(ThresholdBackward0, xp.where(a > threshold_, a, xp.asarray(value, a.dtype)),
-                  (input,), save=(input,), threshold=threshold_)
+    saved = input.clone() if cls is ThresholdBackward1 else input
+    return record(cls, xp.where(a > threshold_, a, xp.asarray(value, a.dtype)),
+                  (input,), save=(saved,), threshold=threshold_)
 
 
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
     """x if x > threshold else value."""
-    return _inplace_or(_threshold, input, inplace, threshold, value)
+    if inplace:
+        return apply_inplace(input, _threshold, threshold, value, ThresholdBackward1,
+                             name="threshold_")
+    return _threshold(input, threshold, value)
 
 
 def threshold_(input, threshold_, value):
