@@ -1,0 +1,26 @@
+"""`torch.nn.utils.stateless`: the deprecated home of `functional_call`.
+
+It warns as PyTorch does and calls `torch.func.functional_call` (dyngrad.func), which it is a
+drop-in alias of.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+__all__ = ["functional_call"]
+
+
+def functional_call(module, parameters_and_buffers, args=None, kwargs=None, *,
+                    tie_weights: bool = True, strict: bool = False):
+    """`module(*args, **kwargs)` with the given parameters and buffers swapped in for this call
+    (deprecated: use `torch.func.functional_call`)."""
+    from dyngrad.func.functional_call import functional_call as _functional_call
+
+    warnings.warn(
+        "`torch.nn.utils.stateless.functional_call` is deprecated as of PyTorch 2.0 and will be "
+        "removed in a future version of PyTorch. Please use `torch.func.functional_call` instead "
+        "which is a drop-in replacement.", FutureWarning, stacklevel=2,
+    )
+    return _functional_call(module, parameters_and_buffers, args, kwargs,
+                            tie_weights=tie_weights, strict=strict)
