@@ -74,12 +74,27 @@ from dyngrad import fft, linalg, masked, nn, optim, special
 from dyngrad.ops.nn_aliases import *  # noqa: F403, E402 - needs dyngrad.nn
 from dyngrad.nn.functional.activation import tensor_log_softmax as log_softmax
 from dyngrad.nn.functional.activation import tensor_softmax as softmax
-from dyngrad.ops import random  # torch.random: manual_seed, fork_rng, get_rng_state, ...
+from dyngrad import random  # torch.random: manual_seed, fork_rng, get_rng_state, ...
 from dyngrad.special import i0, mvlgamma  # torch.i0, torch.mvlgamma
 from dyngrad.serialization import load, save
 from dyngrad import func  # torch.func: vmap, grad, jacrev, ...
 from dyngrad.func import vmap  # torch.vmap is torch.func.vmap
 import dyngrad.utils.data  # noqa: E402 - torch.utils.data
+from dyngrad import amp, backends, cuda, jit, profiler, quasirandom, testing, types  # (jit: nn)
+from dyngrad.amp import autocast
+from dyngrad.amp.autocast_mode import (
+    clear_autocast_cache,
+    get_autocast_dtype,
+    is_autocast_cache_enabled,
+    is_autocast_enabled,
+    set_autocast_cache_enabled,
+    set_autocast_dtype,
+    set_autocast_enabled,
+)
+from dyngrad.cuda import OutOfMemoryError
+import dyngrad.autograd.profiler  # noqa: E402 - torch.autograd.profiler
+import dyngrad.nn.utils.prune  # noqa: E402 - torch.nn.utils.prune
+import dyngrad.nn.utils.stateless  # noqa: E402 - torch.nn.utils.stateless
 
 half, float, double = float16, float32, float64  # noqa: A001 - torch's aliases
 cfloat, cdouble = complex64, complex128
