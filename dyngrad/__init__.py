@@ -78,6 +78,7 @@ from dyngrad import random  # torch.random: manual_seed, fork_rng, get_rng_state
 from dyngrad.special import i0, mvlgamma  # torch.i0, torch.mvlgamma
 from dyngrad.serialization import load, save
 from dyngrad import func  # torch.func: vmap, grad, jacrev, ...
+from dyngrad import distributions  # torch.distributions (needs nn, special, autograd)
 from dyngrad.func import vmap  # torch.vmap is torch.func.vmap
 import dyngrad.utils.data  # noqa: E402 - torch.utils.data
 from dyngrad import amp, backends, cuda, jit, profiler, quasirandom, testing, types  # (jit: nn)

@@ -1,0 +1,71 @@
+"""The Laplace (double exponential) distribution."""
+
+from __future__ import annotations
+
+import dyngrad
+from dyngrad.distributions import constraints
+from dyngrad.distributions.distribution import Distribution
+from dyngrad.distributions.utils import _is_number, broadcast_all, finfo
+
+__all__ = ["Laplace"]
+
+
+class Laplace(Distribution):
+    """p(x) = exp(-|x - loc| / scale) / (2 scale)."""
+
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    support = constraints.real
+    has_rsample = True
+
+    def __init__(self, loc, scale, validate_args=None) -> None:
+        self.loc, self.scale = broadcast_all(loc, scale)
+        scalar = _is_number(loc) and _is_number(scale)
+        super().__init__(dyngrad.Size() if scalar else self.loc.size(),
+                         validate_args=validate_args)
+
+    def expand(self, batch_shape, _instance=None):
+        new = self._get_checked_instance(Laplace, _instance)
+        new.loc = self.loc.expand(batch_shape)
+        new.scale = self.scale.expand(batch_shape)
+        return self._expanded(new, batch_shape)
+
+    @property
+    def mean(self):
+        return self.loc
+
+    @property
+    def mode(self):
+        return self.loc
+
+    @property
+    def variance(self):
+        return 2 * self.scale.pow(2)
+
+    @property
+    def stddev(self):
+        return (2**0.5) * self.scale
+
+    def rsample(self, sample_shape=()):
+        # Inverse CDF at u in (-1, 1): loc - scale sign(u) log(1 - |u|).
+        shape = self._extended_shape(sample_shape)
+        u = dyngrad.empty(shape, dtype=self.loc.dtype).uniform_(finfo(self.loc.dtype).eps - 1, 1)
+        return self.loc - self.scale * u.sign() * dyngrad.log1p(-u.abs())
+
+    def log_prob(self, value):
+        """-log(2 scale) - |x - loc| / scale."""
+        if self._validate_args:
+            self._validate_sample(value)
+        return -dyngrad.log(2 * self.scale) - dyngrad.abs(value - self.loc) / self.scale
+
+    def cdf(self, value):
+        if self._validate_args:
+            self._validate_sample(value)
+        z = value - self.loc
+        return 0.5 - 0.5 * z.sign() * dyngrad.expm1(-z.abs() / self.scale)
+
+    def icdf(self, value):
+        term = value - 0.5
+        return self.loc - self.scale * term.sign() * dyngrad.log1p(-2 * term.abs())
+
+    def entropy(self):
+        return 1 + dyngrad.log(2 * self.scale)
