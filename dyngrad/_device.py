@@ -1,6 +1,11 @@
 """`torch.device`. Only the CPU exists today; the type is here so code that names devices runs."""
 
 
+# the device types PyTorch's parser accepts (its error message lists them)
+_TYPES = ("cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep", "hip", "ve", "fpga",
+          "maia", "xla", "lazy", "vulkan", "mps", "meta", "hpu", "mtia", "privateuseone")
+
+
 class device:
     """A device such as `device(type='cpu')`; `cpu`, `cpu:0` and `device('cpu', 0)` all parse."""
 
@@ -14,13 +19,9 @@ class device:
         elif ":" in type:
             type, idx = type.split(":", 1)
             index = int(idx)
-        if type not in ("cpu", "cuda", "meta", "mps"):
-            raise RuntimeError(
-                "Expected one of cpu, cuda, ipu, xpu, mkldnn, opengl, opencl, ideep, hip, ve, "
-                "fpga, "
-                "maia, xla, lazy, vulkan, mps, meta, hpu, mtia, privateuseone device type at start "
-                f"of device string: {type}"
-            )
+        if type not in _TYPES:
+            raise RuntimeError(f"Expected one of {', '.join(_TYPES)} device type at start of "
+                               f"device string: {type}")
         self.type = type
         self.index = index
 

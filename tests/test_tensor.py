@@ -296,3 +296,20 @@ def test_strides_of_empty_tensors():
             lib.zeros(3, 4)[:, :0].stride(), lib.zeros(3, 4)[:0].stride()]
 
     same(prog)
+
+
+@pytest.mark.parametrize("data", [None, [1, None], "a", ["a"], [object()]], ids=repr)
+def test_tensor_of_values_without_a_dtype(data):
+    check_error(lambda lib: lib.tensor(data))
+    check_error(lambda lib: lib.as_tensor(data))
+
+
+@pytest.mark.parametrize("dst,src", [((), (1,)), ((2, 3), (4, 3)), ((2, 3), (2, 4)), ((3,), (2, 3)),
+                                     ((2, 1), (2, 3)), ((4, 1, 3), (2, 3))])
+def test_copy_shape_errors(dst, src):
+    check_error(lambda lib: lib.zeros(dst).copy_(lib.ones(src)))
+
+
+def test_device_types():
+    same(lambda lib: [str(lib.device(t)) for t in ("xpu", "mps", "meta", "cuda:1", "hpu")])
+    check_error(lambda lib: lib.device("foo"))

@@ -26,12 +26,18 @@ def _infer_dtype(data) -> _dtype.dtype:
             kinds.add(item.dtype)
         elif isinstance(item, xp.ndarray):
             kinds.add(_dtype.from_numpy_dtype(item.dtype))
-        elif isinstance(item, list | tuple):
+        elif isinstance(item, list | tuple | range):
             stack.extend(item)
         elif isinstance(item, xp.generic):
             kinds.add(_dtype.from_numpy_dtype(item.dtype))
-        else:
+        elif isinstance(item, bool | int | float | complex):
             kinds.add(_dtype.scalar_dtype(item))
+        elif isinstance(item, str):
+            if item is data:
+                raise TypeError("new(): invalid data type 'str'")
+            raise ValueError("too many dimensions 'str'")
+        else:
+            raise RuntimeError(f"Could not infer dtype of {type(item).__name__}")
     if not kinds:
         return _dtype.get_default_dtype()
     out = None

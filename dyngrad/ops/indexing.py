@@ -11,7 +11,7 @@ from dyngrad._tensor import Tensor, bump_version
 from dyngrad.autograd import forward_ad
 from dyngrad.autograd.node import Node
 from dyngrad.ops import _poly as P
-from dyngrad.ops._core import method, record
+from dyngrad.ops._core import check_broadcast, method, record
 from dyngrad.ops.inplace import apply_inplace, check_inplace, check_overlap, write
 from dyngrad.ops.shape import as_view, select, slice_dim, unsqueeze
 
@@ -332,14 +332,13 @@ def copy_(self: Tensor, src, non_blocking: bool = False) -> Tensor:
         raise TypeError(
             f"copy_(): argument 'other' (position 1) must be Tensor, not {type(src).__name__}"
         )
-    try:
-        xp.broadcast_shapes(src._data.shape, self._data.shape)
-    except ValueError:
-        raise RuntimeError(
-            f"The size of tensor a ({self._data.shape[-1] if self._data.ndim else 1}) must match "
-            f"the size of tensor b ({src._data.shape[-1] if src._data.ndim else 1}) at "
-            "non-singleton dimension 0"
-        ) from None
+    shape = self._data.shape
+    if src._data.shape != shape:
+        check_broadcast(shape, src._data.shape)
+        wide = xp.broadcast_shapes(shape, src._data.shape)
+        if wide != shape:
+            raise RuntimeError(f"output with shape {list(shape)} doesn't match the broadcast "
+                               f"shape {list(wide)}")
     return apply_inplace(self, _copy, src, name="copy_")
 
 
