@@ -19,7 +19,15 @@ MATMUL = ["allow_tf32", "allow_fp16_reduced_precision_reduction",
 
 
 @pytest.fixture(autouse=True)
-def _restore_flags():
+def _torch_flags_mutable():
+    """torch.testing._internal (imported by tests/conformance.py in the same session) freezes
+    torch's global backend flags; the comparisons here set them, as a user script would."""
+    with getattr(torch.backends, "__allow_nonbracketed_mutation")():
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _restore_flags(_torch_flags_mutable):
     """Every flag back to its value before the test, in both libraries."""
     saved = []
     for lib in (dyngrad, torch):
