@@ -465,7 +465,8 @@ def _unsafe_masked_index(input, mask, indices, fill):
 
     return linear_op(input, gather, scatter, "UnsafeMaskedIndexBackward0",
                      "UnsafeMaskedIndexPutAccumulateBackward0",
-                     forward=lambda a: xp.where(m, a[idx], xp.asarray(fill, a.dtype)))
+                     forward=lambda a: xp.where(m, a[idx], xp.asarray(fill, a.dtype)),
+                     affine=True)
 
 
 class UnsafeMaskedIndexPutAccumulateBackward0(Node):

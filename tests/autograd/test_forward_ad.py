@@ -319,3 +319,22 @@ def test_complex_tangents():
             return _tangents(lib, outs)
 
     both(prog)
+
+
+def test_linear_op_tangents_apply_the_map():
+    """A linear map's tangent is the map applied to the tangent: max_unpool with duplicate
+    indices keeps the last written value's tangent, embedding keeps the padding row's."""
+    def prog(lib):
+        fw = lib.autograd.forward_ad
+        x = lib.tensor([[[1.0, 2.0, 3.0]]], dtype=lib.float64)
+        t = lib.tensor([[[10.0, 20.0, 30.0]]], dtype=lib.float64)
+        w = lib.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=lib.float64)
+        tw = lib.tensor([[5.0, 6.0], [7.0, 8.0]], dtype=lib.float64)
+        with fw.dual_level():
+            y = lib.nn.functional.max_unpool1d(fw.make_dual(x, t), lib.tensor([[[0, 0, 2]]]),
+                                               kernel_size=2, output_size=[6])
+            e = lib.nn.functional.embedding(lib.tensor([0, 1, 1]), fw.make_dual(w, tw),
+                                            padding_idx=1)
+            return [fw.unpack_dual(y).tangent, fw.unpack_dual(e).tangent]
+
+    both(prog)

@@ -27,13 +27,22 @@ class LinearOpBackward(Node):
         (x,) = self.saved_tensors  # checks x's version, as PyTorch's kernel reading it does
         return P.masked_by(g, x, self.adj_name)
 
+    forward = None  # the map itself where it is not the adjoint of `adj` (see linear_op)
+
+    def jvp(self, t):
+        """The tangent of a linear map is the map applied to the tangent (for max_unpool with
+        duplicate indices, where the kept value is the last one written, as PyTorch's)."""
+        return linear_op(t, self.fn, self.adj, type(self).__name__, self.adj_name,
+                         forward=self.forward)
+
 
 def linear_op(x, fn, adj, name: str, adj_name: str | None = None, forward=None,
-              saves_input: bool = False):
+              saves_input: bool = False, affine: bool = False):
     """`fn(x)` for a linear kernel `fn` with adjoint `adj`; node `name` when x is a tensor.
 
     `forward`, when given, computes the output instead of `fn`: for ops whose gradient is
-    deliberately not the true one (embedding's padding row), `fn` is the adjoint of `adj`.
+    deliberately not the true one (embedding's padding row), `fn` is the adjoint of `adj`;
+    `affine`: `forward` is `fn` plus a constant (masked indexing's fill), so tangents use `fn`.
     `saves_input`: PyTorch's backward kernel takes the input (pooling), so the input is saved
     (an in-place change to it makes backward raise) and, under `create_graph`, the gradient
     depends on it with derivative zero (see `P.masked_by`).
@@ -43,9 +52,10 @@ def linear_op(x, fn, adj, name: str, adj_name: str | None = None, forward=None,
     cls = _NODES.get(name)
     if cls is None:
         cls = _NODES[name] = type(name, (LinearOpBackward,), {})
+    attrs = {} if forward is None or affine else {"forward": forward}
     return record(cls, (forward or fn)(x._data), (x,), save=(x,) if saves_input else (),
                   fn=fn, adj=adj,
-                  adj_name=adj_name or name.replace("Backward0", "BackwardBackward0"))
+                  adj_name=adj_name or name.replace("Backward0", "BackwardBackward0"), **attrs)
 
 
 def separable(x, mats: list, name: str, saves_input: bool = False):
