@@ -272,7 +272,7 @@ class Node:
         if saved is None:
             raise RuntimeError(BACKWARD_TWICE)
         if engine_state.create_graph:
-            return tuple([self._unpack(item, True) for item in saved])
+            return tuple([unpack_saved(self, item, True) for item in saved])
         # Unrolled for one and two values, the common cases: comprehensions are calls in 3.11.
         if len(saved) == 1:
             (item,) = saved
@@ -283,30 +283,14 @@ class Node:
                     return (t._data,)
             elif kind is SavedOutput and item.version[0] == item.saved_version:
                 return (item.data,)
-            return (self._unpack(item, False),)
+            return (unpack_saved(self, item, False),)
         if len(saved) == 2:
             a, b = saved
             return (a[0]._data if type(a) is tuple and a[0]._vc[0] == a[1]
-                    else self._unpack(a, False),
+                    else unpack_saved(self, a, False),
                     b[0]._data if type(b) is tuple and b[0]._vc[0] == b[1]
-                    else self._unpack(b, False))
-        return tuple([self._unpack(item, False) for item in saved])
-
-    def _unpack(self, item, as_tensor: bool):
-        """One saved value for the backward formula, its version checked."""
-        kind = type(item)
-        if kind is tuple:
-            t, version = item
-            if t._vc[0] != version:
-                raise RuntimeError(version_error(t, version))
-            return t if as_tensor else t._data
-        if kind is SavedOutput:
-            if item.version[0] != item.saved_version:
-                raise RuntimeError(version_error(item, item.saved_version, self))
-            return item.rebuild(self) if as_tensor else item.data
-        if kind is SavedPacked:
-            return unpack_saved(self, item, as_tensor)
-        return item
+                    else unpack_saved(self, b, False))
+        return tuple([unpack_saved(self, item, False) for item in saved])
 
     def release(self) -> None:
         """Free saved values after backward (unless the graph is retained)."""
