@@ -340,6 +340,30 @@ def check_error(fn, torch_fn=None, *, match: str = "exact"):
     return dg_exc, th_exc
 
 
+def check_same_outcome(fn, what, match: str = "exact") -> None:
+    """`fn(lib)` with each library either returns the same outputs or raises the same exception
+    type (and message, per `match` as in check_error; a C++ stack trace PyTorch appends to a
+    message is not compared). For random programs, where either outcome may be the right one."""
+    results = {}
+    for lib in (dyngrad, torch):
+        try:
+            results[lib] = fn(lib), None
+        except Exception as e:  # noqa: BLE001 - the exception itself is what is compared
+            results[lib] = None, e
+    (dg, dg_exc), (th, th_exc) = results[dyngrad], results[torch]
+    assert (dg_exc is None) == (th_exc is None), f"{what}: dyngrad {dg_exc!r}, torch {th_exc!r}"
+    if th_exc is None:
+        if isinstance(th, torch.Size):
+            assert tuple(dg) == tuple(th), what
+        else:
+            assert_same_outputs(dg, th, str(what))
+        return
+    assert type(dg_exc) is type(th_exc), f"{what}: dyngrad {dg_exc!r}, torch {th_exc!r}"
+    th_msg = str(th_exc).split("\nException raised from")[0]
+    if match == "exact":
+        assert str(dg_exc) == th_msg, f"{what}: dyngrad {dg_exc!r}, torch {th_msg!r}"
+
+
 # --- finite differences (float64, dyngrad only) ------------------------------------------------
 def _outputs(fn, arrays, requires_grad: bool):
     ts = [dyngrad.from_numpy(a.copy()).requires_grad_(requires_grad) for a in arrays]
