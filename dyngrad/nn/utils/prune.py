@@ -210,6 +210,20 @@ class Identity(BasePruningMethod):
         return super().apply(module, name)
 
 
+def _unstructured_mask(amount, t, default_mask, scores, largest: bool):
+    """default_mask with the `amount` entries (a count, or a fraction) of t that have the
+    largest (or smallest) `scores()` set to 0."""
+    from dyngrad.ops.sorting import topk
+
+    nparams_toprune = _compute_nparams_toprune(amount, t.nelement())
+    _validate_pruning_amount(nparams_toprune, t.nelement())
+    mask = default_mask.clone()
+    if nparams_toprune != 0:
+        chosen = topk(scores().view(-1), k=nparams_toprune, largest=largest).indices
+        mask.view(-1)[chosen] = 0
+    return mask
+
+
 class RandomUnstructured(BasePruningMethod):
     """Prunes `amount` entries (a count, or a fraction) chosen at random."""
 
@@ -221,15 +235,8 @@ class RandomUnstructured(BasePruningMethod):
 
     def compute_mask(self, t, default_mask):
         from dyngrad.ops.random import rand_like
-        from dyngrad.ops.sorting import topk
 
-        nparams_toprune = _compute_nparams_toprune(self.amount, t.nelement())
-        _validate_pruning_amount(nparams_toprune, t.nelement())
-        mask = default_mask.clone()
-        if nparams_toprune != 0:
-            prob = rand_like(t)
-            mask.view(-1)[topk(prob.view(-1), k=nparams_toprune).indices] = 0
-        return mask
+        return _unstructured_mask(self.amount, t, default_mask, lambda: rand_like(t), True)
 
     @classmethod
     def apply(cls, module, name, amount):
@@ -246,15 +253,7 @@ class L1Unstructured(BasePruningMethod):
         self.amount = amount
 
     def compute_mask(self, t, default_mask):
-        from dyngrad.ops.sorting import topk
-
-        nparams_toprune = _compute_nparams_toprune(self.amount, t.nelement())
-        _validate_pruning_amount(nparams_toprune, t.nelement())
-        mask = default_mask.clone()
-        if nparams_toprune != 0:
-            smallest = topk(t.abs().view(-1), k=nparams_toprune, largest=False).indices
-            mask.view(-1)[smallest] = 0
-        return mask
+        return _unstructured_mask(self.amount, t, default_mask, lambda: t.abs(), False)
 
     @classmethod
     def apply(cls, module, name, amount, importance_scores=None):
