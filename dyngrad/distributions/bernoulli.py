@@ -7,21 +7,13 @@ import math
 import dyngrad
 from dyngrad.distributions import constraints
 from dyngrad.distributions.exp_family import ExponentialFamily
-from dyngrad.distributions.utils import (
-    _expand_param,
-    _is_number,
-    _one_parametrization,
-    broadcast_all,
-    lazy_property,
-    logits_to_probs,
-    probs_to_logits,
-)
+from dyngrad.distributions.utils import _ProbsLogits, _set_param, broadcast_all
 from dyngrad.nn.functional import binary_cross_entropy_with_logits
 
 __all__ = ["Bernoulli"]
 
 
-class Bernoulli(ExponentialFamily):
+class Bernoulli(_ProbsLogits, ExponentialFamily):
     """P(1) = probs = sigmoid(logits)."""
 
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
@@ -30,29 +22,11 @@ class Bernoulli(ExponentialFamily):
     _mean_carrier_measure = 0
 
     def __init__(self, probs=None, logits=None, validate_args=None) -> None:
-        _one_parametrization(probs, logits)
-        if probs is not None:
-            (self.probs,) = broadcast_all(probs)
-            self._param = self.probs
-        else:
-            (self.logits,) = broadcast_all(logits)
-            self._param = self.logits
-        scalar = _is_number(probs if probs is not None else logits)
-        super().__init__(dyngrad.Size() if scalar else self._param.size(),
-                         validate_args=validate_args)
+        _set_param(self, probs, logits)
+        super().__init__(self._param.size(), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(Bernoulli, _instance)
-        _expand_param(self, new, batch_shape)
-        return self._expanded(new, batch_shape)
-
-    @lazy_property
-    def logits(self):
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self):
-        return logits_to_probs(self.logits, is_binary=True)
+        return self._expand_with(Bernoulli, batch_shape, _instance)
 
     @property
     def param_shape(self):

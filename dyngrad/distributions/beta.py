@@ -29,9 +29,7 @@ class Beta(ExponentialFamily):
         super().__init__(self._dirichlet._batch_shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(Beta, _instance)
-        new._dirichlet = self._dirichlet.expand(batch_shape)
-        return self._expanded(new, batch_shape)
+        return self._expand_with(Beta, batch_shape, _instance, ("_dirichlet",))
 
     @property
     def concentration1(self):

@@ -5,19 +5,12 @@ from __future__ import annotations
 import dyngrad
 from dyngrad.distributions import constraints
 from dyngrad.distributions.distribution import Distribution
-from dyngrad.distributions.utils import (
-    _expand_param,
-    _one_parametrization,
-    broadcast_all,
-    lazy_property,
-    logits_to_probs,
-    probs_to_logits,
-)
+from dyngrad.distributions.utils import _ProbsLogits, _set_param
 
 __all__ = ["Binomial"]
 
 
-class Binomial(Distribution):
+class Binomial(_ProbsLogits, Distribution):
     """P(k) = C(n, k) p^k (1 - p)^(n - k), n = total_count, p = probs = sigmoid(logits)."""
 
     arg_constraints = {"total_count": constraints.nonnegative_integer,
@@ -25,33 +18,16 @@ class Binomial(Distribution):
     has_enumerate_support = True
 
     def __init__(self, total_count=1, probs=None, logits=None, validate_args=None) -> None:
-        _one_parametrization(probs, logits)
-        if probs is not None:
-            self.total_count, self.probs = broadcast_all(total_count, probs)
-            self._param = self.probs
-        else:
-            self.total_count, self.logits = broadcast_all(total_count, logits)
-            self._param = self.logits
-        self.total_count = self.total_count.type_as(self._param)
+        (total_count,) = _set_param(self, probs, logits, total_count)
+        self.total_count = total_count.type_as(self._param)
         super().__init__(self._param.size(), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(Binomial, _instance)
-        new.total_count = self.total_count.expand(batch_shape)
-        _expand_param(self, new, batch_shape)
-        return self._expanded(new, batch_shape)
+        return self._expand_with(Binomial, batch_shape, _instance, ("total_count",))
 
     @constraints.dependent_property(is_discrete=True, event_dim=0)
     def support(self):
         return constraints.integer_interval(0, self.total_count)
-
-    @lazy_property
-    def logits(self):
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self):
-        return logits_to_probs(self.logits, is_binary=True)
 
     @property
     def param_shape(self):

@@ -10,21 +10,20 @@ from dyngrad.distributions.distribution import Distribution
 from dyngrad.distributions.utils import (
     _expand_param,
     _one_parametrization,
+    _ProbsLogits,
     finfo,
-    lazy_property,
-    logits_to_probs,
-    probs_to_logits,
 )
 
 __all__ = ["Categorical"]
 
 
-class Categorical(Distribution):
+class Categorical(_ProbsLogits, Distribution):
     """P(i) = probs[..., i] (normalized) = softmax(logits)[..., i]; the last dim indexes
     categories."""
 
     arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
     has_enumerate_support = True
+    _binary = False
 
     def __init__(self, probs=None, logits=None, validate_args=None) -> None:
         _one_parametrization(probs, logits)
@@ -51,14 +50,6 @@ class Categorical(Distribution):
     @constraints.dependent_property(is_discrete=True, event_dim=0)
     def support(self):
         return constraints.integer_interval(0, self._num_events - 1)
-
-    @lazy_property
-    def logits(self):
-        return probs_to_logits(self.probs)
-
-    @lazy_property
-    def probs(self):
-        return logits_to_probs(self.logits)
 
     @property
     def param_shape(self):

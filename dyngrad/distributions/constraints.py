@@ -82,25 +82,32 @@ class _DependentProperty(property, _Dependent):
         return _DependentProperty(fn, is_discrete=self._is_discrete, event_dim=self._event_dim)
 
 
-class _IndependentConstraint(Constraint):
-    """`base_constraint` holding for every entry of `reinterpreted_batch_ndims` more dims."""
+class _Wrapping(Constraint):
+    """A constraint built on another one, `base_constraint` (discrete when it is)."""
 
-    def __init__(self, base_constraint, reinterpreted_batch_ndims: int) -> None:
+    def __init__(self, base_constraint) -> None:
         if not isinstance(base_constraint, Constraint):
             raise AssertionError("base_constraint must be a Constraint, got "
                                  f"{type(base_constraint).__name__}")
+        self.base_constraint = base_constraint
+
+    @property
+    def is_discrete(self) -> bool:
+        return self.base_constraint.is_discrete
+
+
+class _IndependentConstraint(_Wrapping):
+    """`base_constraint` holding for every entry of `reinterpreted_batch_ndims` more dims."""
+
+    def __init__(self, base_constraint, reinterpreted_batch_ndims: int) -> None:
+        super().__init__(base_constraint)
         if not isinstance(reinterpreted_batch_ndims, int):
             raise AssertionError("reinterpreted_batch_ndims must be an int, got "
                                  f"{type(reinterpreted_batch_ndims).__name__}")
         if reinterpreted_batch_ndims < 0:
             raise AssertionError(
                 f"reinterpreted_batch_ndims must be >= 0, got {reinterpreted_batch_ndims}")
-        self.base_constraint = base_constraint
         self.reinterpreted_batch_ndims = reinterpreted_batch_ndims
-
-    @property
-    def is_discrete(self) -> bool:
-        return self.base_constraint.is_discrete
 
     @property
     def event_dim(self) -> int:
@@ -118,18 +125,8 @@ class _IndependentConstraint(Constraint):
                 f"{self.reinterpreted_batch_ndims})")
 
 
-class MixtureSameFamilyConstraint(Constraint):
+class MixtureSameFamilyConstraint(_Wrapping):
     """A mixture's support: the components' constraint, checked with the component dim added."""
-
-    def __init__(self, base_constraint) -> None:
-        if not isinstance(base_constraint, Constraint):
-            raise AssertionError("base_constraint must be a Constraint, got "
-                                 f"{type(base_constraint).__name__}")
-        self.base_constraint = base_constraint
-
-    @property
-    def is_discrete(self) -> bool:
-        return self.base_constraint.is_discrete
 
     @property
     def event_dim(self) -> int:

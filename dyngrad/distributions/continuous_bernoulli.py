@@ -8,21 +8,19 @@ import dyngrad
 from dyngrad.distributions import constraints
 from dyngrad.distributions.exp_family import ExponentialFamily
 from dyngrad.distributions.utils import (
-    _expand_param,
-    _is_number,
-    _one_parametrization,
+    _ProbsLogits,
+    _set_param,
     broadcast_all,
     clamp_probs,
     lazy_property,
     logits_to_probs,
-    probs_to_logits,
 )
 from dyngrad.nn.functional import binary_cross_entropy_with_logits
 
 __all__ = ["ContinuousBernoulli"]
 
 
-class ContinuousBernoulli(ExponentialFamily):
+class ContinuousBernoulli(_ProbsLogits, ExponentialFamily):
     """p(x) = C(lambda) lambda^x (1 - lambda)^(1 - x) on [0, 1], lambda = probs, with normalizer
     C(lambda) = 2 atanh(1 - 2 lambda) / (1 - 2 lambda). Near lambda = 1/2 (inside `lims`) the
     closed forms lose precision and Taylor expansions replace them."""
@@ -33,27 +31,17 @@ class ContinuousBernoulli(ExponentialFamily):
     has_rsample = True
 
     def __init__(self, probs=None, logits=None, lims=(0.499, 0.501), validate_args=None) -> None:
-        _one_parametrization(probs, logits)
+        _set_param(self, probs, logits)
         if probs is not None:
-            (self.probs,) = broadcast_all(probs)
             if validate_args is not None and not self.arg_constraints["probs"].check(
                     self.probs).all():
                 raise ValueError("The parameter probs has invalid values")
-            self.probs = clamp_probs(self.probs)
-            self._param = self.probs
-        else:
-            (self.logits,) = broadcast_all(logits)
-            self._param = self.logits
-        scalar = _is_number(probs if probs is not None else logits)
+            self.probs = self._param = clamp_probs(self.probs)
         self._lims = lims
-        super().__init__(dyngrad.Size() if scalar else self._param.size(),
-                         validate_args=validate_args)
+        super().__init__(self._param.size(), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(ContinuousBernoulli, _instance)
-        new._lims = self._lims
-        _expand_param(self, new, batch_shape)
-        return self._expanded(new, batch_shape)
+        return self._expand_with(ContinuousBernoulli, batch_shape, _instance, shared=("_lims",))
 
     def _outside_unstable_region(self):
         return dyngrad.max(dyngrad.le(self.probs, self._lims[0]),
@@ -96,10 +84,6 @@ class ContinuousBernoulli(ExponentialFamily):
         x = dyngrad.pow(self.probs - 0.5, 2)
         taylor = 1.0 / 12.0 - (1.0 / 15.0 - 128.0 / 945.0 * x) * x
         return dyngrad.where(self._outside_unstable_region(), variances, taylor)
-
-    @lazy_property
-    def logits(self):
-        return probs_to_logits(self.probs, is_binary=True)
 
     @lazy_property
     def probs(self):

@@ -7,7 +7,7 @@ import warnings
 import dyngrad
 from dyngrad import Tensor
 from dyngrad.distributions import constraints
-from dyngrad.distributions.utils import lazy_property
+from dyngrad.distributions.utils import broadcast_all, lazy_property
 
 __all__ = ["Distribution"]
 
@@ -172,6 +172,16 @@ class Distribution:
         new._validate_args = self._validate_args
         return new
 
+    def _expand_with(self, cls, batch_shape, _instance=None, params=(), shared=()):
+        """`expand` for `cls`: the attributes named in `params` (tensors or distributions) are
+        expanded to `batch_shape`, those in `shared` are carried over as they are."""
+        new = self._get_checked_instance(cls, _instance)
+        for name in params:
+            setattr(new, name, getattr(self, name).expand(batch_shape))
+        for name in shared:
+            setattr(new, name, getattr(self, name))
+        return self._expanded(new, batch_shape)
+
     def _get_checked_instance(self, cls, _instance=None):
         if _instance is None and type(self).__init__ != cls.__init__:
             raise NotImplementedError(
@@ -184,3 +194,19 @@ class Distribution:
         args = ", ".join(f"{k}: {v if v.numel() == 1 else v.size()}"
                          for k, v in ((k, self.__dict__[k]) for k in names))
         return f"{type(self).__name__}({args})"
+
+
+class _LocScale(Distribution):
+    """A family on the real line given by a location `loc` and a positive `scale`."""
+
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    support = constraints.real
+    has_rsample = True
+
+    def __init__(self, loc, scale, validate_args=None) -> None:
+        self.loc, self.scale = broadcast_all(loc, scale)
+        super().__init__(self.loc.size(), validate_args=validate_args)
+
+    @property
+    def mode(self):
+        return self.loc

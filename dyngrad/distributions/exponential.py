@@ -5,7 +5,7 @@ from __future__ import annotations
 import dyngrad
 from dyngrad.distributions import constraints
 from dyngrad.distributions.exp_family import ExponentialFamily
-from dyngrad.distributions.utils import _is_number, broadcast_all
+from dyngrad.distributions.utils import broadcast_all
 
 __all__ = ["Exponential"]
 
@@ -20,13 +20,10 @@ class Exponential(ExponentialFamily):
 
     def __init__(self, rate, validate_args=None) -> None:
         (self.rate,) = broadcast_all(rate)
-        super().__init__(dyngrad.Size() if _is_number(rate) else self.rate.size(),
-                         validate_args=validate_args)
+        super().__init__(self.rate.size(), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(Exponential, _instance)
-        new.rate = self.rate.expand(batch_shape)
-        return self._expanded(new, batch_shape)
+        return self._expand_with(Exponential, batch_shape, _instance, ("rate",))
 
     @property
     def mean(self):

@@ -8,7 +8,7 @@ import dyngrad
 from dyngrad.distributions import constraints
 from dyngrad.distributions.distribution import Distribution
 from dyngrad.distributions.gamma import Gamma
-from dyngrad.distributions.utils import _is_number, broadcast_all, finfo
+from dyngrad.distributions.utils import broadcast_all, finfo
 
 __all__ = ["FisherSnedecor"]
 
@@ -24,17 +24,11 @@ class FisherSnedecor(Distribution):
         self.df1, self.df2 = broadcast_all(df1, df2)
         self._gamma1 = Gamma(self.df1 * 0.5, self.df1)
         self._gamma2 = Gamma(self.df2 * 0.5, self.df2)
-        scalar = _is_number(df1) and _is_number(df2)
-        super().__init__(dyngrad.Size() if scalar else self.df1.size(),
-                         validate_args=validate_args)
+        super().__init__(self.df1.size(), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(FisherSnedecor, _instance)
-        new.df1 = self.df1.expand(batch_shape)
-        new.df2 = self.df2.expand(batch_shape)
-        new._gamma1 = self._gamma1.expand(batch_shape)
-        new._gamma2 = self._gamma2.expand(batch_shape)
-        return self._expanded(new, batch_shape)
+        return self._expand_with(FisherSnedecor, batch_shape, _instance,
+                                 ("df1", "df2", "_gamma1", "_gamma2"))
 
     @property
     def mean(self):

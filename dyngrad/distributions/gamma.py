@@ -9,7 +9,7 @@ import dyngrad
 from dyngrad.autograd.function import Function, once_differentiable
 from dyngrad.distributions import constraints
 from dyngrad.distributions.exp_family import ExponentialFamily
-from dyngrad.distributions.utils import _is_number, broadcast_all, finfo
+from dyngrad.distributions.utils import broadcast_all, finfo
 
 __all__ = ["Gamma"]
 
@@ -90,15 +90,10 @@ class Gamma(ExponentialFamily):
 
     def __init__(self, concentration, rate, validate_args=None) -> None:
         self.concentration, self.rate = broadcast_all(concentration, rate)
-        scalar = _is_number(concentration) and _is_number(rate)
-        super().__init__(dyngrad.Size() if scalar else self.concentration.size(),
-                         validate_args=validate_args)
+        super().__init__(self.concentration.size(), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(Gamma, _instance)
-        new.concentration = self.concentration.expand(batch_shape)
-        new.rate = self.rate.expand(batch_shape)
-        return self._expanded(new, batch_shape)
+        return self._expand_with(Gamma, batch_shape, _instance, ("concentration", "rate"))
 
     @property
     def mean(self):

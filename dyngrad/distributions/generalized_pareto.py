@@ -7,7 +7,7 @@ import math
 import dyngrad
 from dyngrad.distributions import constraints
 from dyngrad.distributions.distribution import Distribution
-from dyngrad.distributions.utils import _is_number, broadcast_all
+from dyngrad.distributions.utils import broadcast_all
 
 __all__ = ["GeneralizedPareto"]
 
@@ -22,16 +22,11 @@ class GeneralizedPareto(Distribution):
 
     def __init__(self, loc, scale, concentration, validate_args=None) -> None:
         self.loc, self.scale, self.concentration = broadcast_all(loc, scale, concentration)
-        scalar = _is_number(loc) and _is_number(scale) and _is_number(concentration)
-        super().__init__(dyngrad.Size() if scalar else self.loc.size(),
-                         validate_args=validate_args)
+        super().__init__(self.loc.size(), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(GeneralizedPareto, _instance)
-        new.loc = self.loc.expand(batch_shape)
-        new.scale = self.scale.expand(batch_shape)
-        new.concentration = self.concentration.expand(batch_shape)
-        return self._expanded(new, batch_shape)
+        return self._expand_with(GeneralizedPareto, batch_shape, _instance,
+                                 ("loc", "scale", "concentration"))
 
     def rsample(self, sample_shape=()):
         return self.icdf(dyngrad.rand(self._extended_shape(sample_shape), dtype=self.loc.dtype))

@@ -5,35 +5,21 @@ from __future__ import annotations
 import dyngrad
 from dyngrad.distributions import constraints
 from dyngrad.distributions.distribution import Distribution
-from dyngrad.distributions.utils import (
-    _is_number,
-    _one_parametrization,
-    broadcast_all,
-    finfo,
-    lazy_property,
-    logits_to_probs,
-    probs_to_logits,
-)
+from dyngrad.distributions.utils import _ProbsLogits, _set_param, broadcast_all, finfo
 from dyngrad.nn.functional import binary_cross_entropy_with_logits
 
 __all__ = ["Geometric"]
 
 
-class Geometric(Distribution):
+class Geometric(_ProbsLogits, Distribution):
     """P(k) = (1 - p)^k p for k = 0, 1, 2, ..., p = probs = sigmoid(logits)."""
 
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
     support = constraints.nonnegative_integer
 
     def __init__(self, probs=None, logits=None, validate_args=None) -> None:
-        _one_parametrization(probs, logits)
-        if probs is not None:
-            (self.probs,) = broadcast_all(probs)
-        else:
-            (self.logits,) = broadcast_all(logits)
-        given = probs if probs is not None else logits
-        super().__init__(dyngrad.Size() if _is_number(given) else given.size(),
-                         validate_args=validate_args)
+        _set_param(self, probs, logits)
+        super().__init__(self._param.size(), validate_args=validate_args)
         if self._validate_args and probs is not None:
             valid = self.probs > 0
             if not valid.all():
@@ -43,11 +29,7 @@ class Geometric(Distribution):
                     f"found invalid values:\n{self.probs.data[~valid]}")
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(Geometric, _instance)
-        for name in ("probs", "logits"):
-            if name in self.__dict__:
-                setattr(new, name, getattr(self, name).expand(batch_shape))
-        return self._expanded(new, batch_shape)
+        return self._expand_with(Geometric, batch_shape, _instance)
 
     @property
     def mean(self):
@@ -60,14 +42,6 @@ class Geometric(Distribution):
     @property
     def variance(self):
         return (1.0 / self.probs - 1.0) / self.probs
-
-    @lazy_property
-    def logits(self):
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self):
-        return logits_to_probs(self.logits, is_binary=True)
 
     def sample(self, sample_shape=()):
         """floor(log U / log(1 - p)), the inverse CDF."""

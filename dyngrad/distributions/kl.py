@@ -118,6 +118,16 @@ def _infinite_like(tensor):
     return dyngrad.full_like(tensor, _INF)
 
 
+def _register_infinite(type_p, param, *types_q) -> None:
+    """KL(p || q) = inf, shaped like p.<param>, for each of `types_q`: q's support never covers
+    p's."""
+    def kl(p, q):
+        return _infinite_like(getattr(p, param))
+
+    for type_q in types_q:
+        register_kl(type_p, type_q)(kl)
+
+
 def _x_log_x(tensor):
     return dyngrad.special.xlogy(tensor, tensor)  # 0 at x = 0
 
@@ -409,9 +419,7 @@ def _kl_beta_continuous_bernoulli(p, q):
     return -p.entropy() - p.mean * q.logits - dyngrad.log1p(-q.probs) - q._cont_bern_log_norm()
 
 
-@register_kl(Beta, Pareto)
-def _kl_beta_infinity(p, q):
-    return _infinite_like(p.concentration1)
+_register_infinite(Beta, "concentration1", Pareto)
 
 
 @register_kl(Beta, Exponential)
@@ -450,9 +458,7 @@ def _kl_beta_uniform(p, q):
     return result
 
 
-@register_kl(ContinuousBernoulli, Pareto)
-def _kl_continuous_bernoulli_infinity(p, q):
-    return _infinite_like(p.probs)
+_register_infinite(ContinuousBernoulli, "probs", Pareto)
 
 
 @register_kl(ContinuousBernoulli, Exponential)
@@ -477,12 +483,7 @@ def _kl_continuous_bernoulli_uniform(p, q):
     return dyngrad.where(outside, dyngrad.ones_like(result) * _INF, result)
 
 
-@register_kl(Exponential, Beta)
-@register_kl(Exponential, ContinuousBernoulli)
-@register_kl(Exponential, Pareto)
-@register_kl(Exponential, Uniform)
-def _kl_exponential_infinity(p, q):
-    return _infinite_like(p.rate)
+_register_infinite(Exponential, "rate", Beta, ContinuousBernoulli, Pareto, Uniform)
 
 
 @register_kl(Exponential, Gamma)
@@ -514,12 +515,7 @@ def _kl_exponential_normal(p, q):
     return t1 - 1 + (t2 - t3 + t4) / var_normal
 
 
-@register_kl(Gamma, Beta)
-@register_kl(Gamma, ContinuousBernoulli)
-@register_kl(Gamma, Pareto)
-@register_kl(Gamma, Uniform)
-def _kl_gamma_infinity(p, q):
-    return _infinite_like(p.concentration)
+_register_infinite(Gamma, "concentration", Beta, ContinuousBernoulli, Pareto, Uniform)
 
 
 @register_kl(Gamma, Exponential)
@@ -551,14 +547,7 @@ def _kl_gamma_normal(p, q):
     return t1 + (p.concentration - 1) * p.concentration.digamma() + (t2 - t3 + t4) / var_normal
 
 
-@register_kl(Gumbel, Beta)
-@register_kl(Gumbel, ContinuousBernoulli)
-@register_kl(Gumbel, Exponential)
-@register_kl(Gumbel, Gamma)
-@register_kl(Gumbel, Pareto)
-@register_kl(Gumbel, Uniform)
-def _kl_gumbel_infinity(p, q):
-    return _infinite_like(p.loc)
+_register_infinite(Gumbel, "loc", Beta, ContinuousBernoulli, Exponential, Gamma, Pareto, Uniform)
 
 
 @register_kl(Gumbel, Normal)
@@ -570,14 +559,7 @@ def _kl_gumbel_normal(p, q):
     return -t1 + t2 + t3 - (_euler_gamma + 1)
 
 
-@register_kl(Laplace, Beta)
-@register_kl(Laplace, ContinuousBernoulli)
-@register_kl(Laplace, Exponential)
-@register_kl(Laplace, Gamma)
-@register_kl(Laplace, Pareto)
-@register_kl(Laplace, Uniform)
-def _kl_laplace_infinity(p, q):
-    return _infinite_like(p.loc)
+_register_infinite(Laplace, "loc", Beta, ContinuousBernoulli, Exponential, Gamma, Pareto, Uniform)
 
 
 @register_kl(Laplace, Normal)
@@ -591,14 +573,7 @@ def _kl_laplace_normal(p, q):
     return -t1 + scale_sqr_var_ratio + (t2 - t3 + t4) / var_normal - 1
 
 
-@register_kl(Normal, Beta)
-@register_kl(Normal, ContinuousBernoulli)
-@register_kl(Normal, Exponential)
-@register_kl(Normal, Gamma)
-@register_kl(Normal, Pareto)
-@register_kl(Normal, Uniform)
-def _kl_normal_infinity(p, q):
-    return _infinite_like(p.loc)
+_register_infinite(Normal, "loc", Beta, ContinuousBernoulli, Exponential, Gamma, Pareto, Uniform)
 
 
 @register_kl(Normal, Gumbel)
@@ -623,11 +598,7 @@ def _kl_normal_laplace(p, q):
     return -t1 + (t2 + t3) / q.scale - (0.5 * (1 + math.log(0.5 * math.pi)))
 
 
-@register_kl(Pareto, Beta)
-@register_kl(Pareto, ContinuousBernoulli)
-@register_kl(Pareto, Uniform)
-def _kl_pareto_infinity(p, q):
-    return _infinite_like(p.scale)
+_register_infinite(Pareto, "scale", Beta, ContinuousBernoulli, Uniform)
 
 
 @register_kl(Pareto, Exponential)
@@ -666,10 +637,7 @@ def _kl_pareto_normal(p, q):
     return result
 
 
-@register_kl(Poisson, Bernoulli)
-@register_kl(Poisson, Binomial)
-def _kl_poisson_infinity(p, q):
-    return _infinite_like(p.rate)
+_register_infinite(Poisson, "rate", Bernoulli, Binomial)
 
 
 @register_kl(Uniform, Beta)

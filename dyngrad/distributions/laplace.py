@@ -3,38 +3,20 @@
 from __future__ import annotations
 
 import dyngrad
-from dyngrad.distributions import constraints
-from dyngrad.distributions.distribution import Distribution
-from dyngrad.distributions.utils import _is_number, broadcast_all, finfo
+from dyngrad.distributions.distribution import _LocScale
+from dyngrad.distributions.utils import finfo
 
 __all__ = ["Laplace"]
 
 
-class Laplace(Distribution):
+class Laplace(_LocScale):
     """p(x) = exp(-|x - loc| / scale) / (2 scale)."""
 
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-
-    def __init__(self, loc, scale, validate_args=None) -> None:
-        self.loc, self.scale = broadcast_all(loc, scale)
-        scalar = _is_number(loc) and _is_number(scale)
-        super().__init__(dyngrad.Size() if scalar else self.loc.size(),
-                         validate_args=validate_args)
-
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(Laplace, _instance)
-        new.loc = self.loc.expand(batch_shape)
-        new.scale = self.scale.expand(batch_shape)
-        return self._expanded(new, batch_shape)
+        return self._expand_with(Laplace, batch_shape, _instance, ("loc", "scale"))
 
     @property
     def mean(self):
-        return self.loc
-
-    @property
-    def mode(self):
         return self.loc
 
     @property

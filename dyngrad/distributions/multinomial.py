@@ -9,12 +9,12 @@ from dyngrad.distributions import constraints
 from dyngrad.distributions.binomial import Binomial
 from dyngrad.distributions.categorical import Categorical
 from dyngrad.distributions.distribution import Distribution
-from dyngrad.distributions.utils import broadcast_all
+from dyngrad.distributions.utils import _CategoricalParams, broadcast_all
 
 __all__ = ["Multinomial"]
 
 
-class Multinomial(Distribution):
+class Multinomial(_CategoricalParams, Distribution):
     """P(x) = n! / prod x_i! prod p_i^x_i, over count vectors x summing to n = total_count."""
 
     arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
@@ -29,26 +29,12 @@ class Multinomial(Distribution):
                          validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(Multinomial, _instance)
-        new.total_count = self.total_count
-        new._categorical = self._categorical.expand(batch_shape)
-        return self._expanded(new, batch_shape)
+        return self._expand_with(Multinomial, batch_shape, _instance,
+                                 ("_categorical",), shared=("total_count",))
 
     @constraints.dependent_property(is_discrete=True, event_dim=1)
     def support(self):
         return constraints.multinomial(self.total_count)
-
-    @property
-    def logits(self):
-        return self._categorical.logits
-
-    @property
-    def probs(self):
-        return self._categorical.probs
-
-    @property
-    def param_shape(self):
-        return self._categorical.param_shape
 
     @property
     def mean(self):

@@ -6,20 +6,13 @@ import dyngrad
 from dyngrad.distributions import constraints
 from dyngrad.distributions.distribution import Distribution
 from dyngrad.distributions.gamma import Gamma
-from dyngrad.distributions.utils import (
-    _expand_param,
-    _one_parametrization,
-    broadcast_all,
-    lazy_property,
-    logits_to_probs,
-    probs_to_logits,
-)
+from dyngrad.distributions.utils import _ProbsLogits, _set_param, lazy_property
 from dyngrad.nn.functional import logsigmoid
 
 __all__ = ["NegativeBinomial"]
 
 
-class NegativeBinomial(Distribution):
+class NegativeBinomial(_ProbsLogits, Distribution):
     """P(k) = Gamma(r + k) / (k! Gamma(r)) p^k (1 - p)^r, r = total_count, p = probs."""
 
     arg_constraints = {"total_count": constraints.greater_than_eq(0),
@@ -28,21 +21,12 @@ class NegativeBinomial(Distribution):
     support = constraints.nonnegative_integer
 
     def __init__(self, total_count, probs=None, logits=None, validate_args=None) -> None:
-        _one_parametrization(probs, logits)
-        if probs is not None:
-            self.total_count, self.probs = broadcast_all(total_count, probs)
-            self._param = self.probs
-        else:
-            self.total_count, self.logits = broadcast_all(total_count, logits)
-            self._param = self.logits
-        self.total_count = self.total_count.type_as(self._param)
+        (total_count,) = _set_param(self, probs, logits, total_count)
+        self.total_count = total_count.type_as(self._param)
         super().__init__(self._param.size(), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(NegativeBinomial, _instance)
-        new.total_count = self.total_count.expand(batch_shape)
-        _expand_param(self, new, batch_shape)
-        return self._expanded(new, batch_shape)
+        return self._expand_with(NegativeBinomial, batch_shape, _instance, ("total_count",))
 
     @property
     def mean(self):
@@ -55,14 +39,6 @@ class NegativeBinomial(Distribution):
     @property
     def variance(self):
         return self.mean / dyngrad.sigmoid(-self.logits)
-
-    @lazy_property
-    def logits(self):
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self):
-        return logits_to_probs(self.logits, is_binary=True)
 
     @property
     def param_shape(self):

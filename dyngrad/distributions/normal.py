@@ -5,41 +5,25 @@ from __future__ import annotations
 import math
 
 import dyngrad
-from dyngrad.distributions import constraints
+from dyngrad.distributions.distribution import _LocScale
 from dyngrad.distributions.exp_family import ExponentialFamily
-from dyngrad.distributions.utils import _is_number, _standard_normal, broadcast_all
+from dyngrad.distributions.utils import _standard_normal
 
 __all__ = ["Normal"]
 
 _HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
 
 
-class Normal(ExponentialFamily):
+class Normal(_LocScale, ExponentialFamily):
     """Normal distribution with mean `loc` and standard deviation `scale`."""
 
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
     _mean_carrier_measure = 0
 
-    def __init__(self, loc, scale, validate_args=None) -> None:
-        self.loc, self.scale = broadcast_all(loc, scale)
-        scalar = _is_number(loc) and _is_number(scale)
-        super().__init__(dyngrad.Size() if scalar else self.loc.size(),
-                         validate_args=validate_args)
-
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(Normal, _instance)
-        new.loc = self.loc.expand(batch_shape)
-        new.scale = self.scale.expand(batch_shape)
-        return self._expanded(new, batch_shape)
+        return self._expand_with(Normal, batch_shape, _instance, ("loc", "scale"))
 
     @property
     def mean(self):
-        return self.loc
-
-    @property
-    def mode(self):
         return self.loc
 
     @property

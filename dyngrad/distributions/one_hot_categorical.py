@@ -7,12 +7,13 @@ import dyngrad
 from dyngrad.distributions import constraints
 from dyngrad.distributions.categorical import Categorical
 from dyngrad.distributions.distribution import Distribution
+from dyngrad.distributions.utils import _CategoricalParams
 from dyngrad.nn.functional import one_hot
 
 __all__ = ["OneHotCategorical", "OneHotCategoricalStraightThrough"]
 
 
-class OneHotCategorical(Distribution):
+class OneHotCategorical(_CategoricalParams, Distribution):
     """A Categorical whose draws are one-hot vectors of length K (the event shape)."""
 
     arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
@@ -25,25 +26,11 @@ class OneHotCategorical(Distribution):
                          validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(OneHotCategorical, _instance)
-        new._categorical = self._categorical.expand(batch_shape)
-        return self._expanded(new, batch_shape)
+        return self._expand_with(OneHotCategorical, batch_shape, _instance, ("_categorical",))
 
     @property
     def _param(self):
         return self._categorical._param
-
-    @property
-    def probs(self):
-        return self._categorical.probs
-
-    @property
-    def logits(self):
-        return self._categorical.logits
-
-    @property
-    def param_shape(self):
-        return self._categorical.param_shape
 
     @property
     def mean(self):

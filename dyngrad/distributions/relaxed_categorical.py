@@ -8,12 +8,17 @@ from dyngrad.distributions.categorical import Categorical
 from dyngrad.distributions.distribution import Distribution
 from dyngrad.distributions.transformed_distribution import TransformedDistribution
 from dyngrad.distributions.transforms import ExpTransform
-from dyngrad.distributions.utils import broadcast_all, clamp_probs
+from dyngrad.distributions.utils import (
+    _CategoricalParams,
+    _RelaxedParams,
+    broadcast_all,
+    clamp_probs,
+)
 
 __all__ = ["ExpRelaxedCategorical", "RelaxedOneHotCategorical"]
 
 
-class ExpRelaxedCategorical(Distribution):
+class ExpRelaxedCategorical(_CategoricalParams, Distribution):
     """The log of a RelaxedOneHotCategorical: log_softmax((logits + Gumbel noise) /
     temperature)."""
 
@@ -28,22 +33,8 @@ class ExpRelaxedCategorical(Distribution):
                          validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(ExpRelaxedCategorical, _instance)
-        new.temperature = self.temperature
-        new._categorical = self._categorical.expand(batch_shape)
-        return self._expanded(new, batch_shape)
-
-    @property
-    def param_shape(self):
-        return self._categorical.param_shape
-
-    @property
-    def logits(self):
-        return self._categorical.logits
-
-    @property
-    def probs(self):
-        return self._categorical.probs
+        return self._expand_with(ExpRelaxedCategorical, batch_shape, _instance,
+                                 ("_categorical",), shared=("temperature",))
 
     def rsample(self, sample_shape=()):
         shape = self._extended_shape(sample_shape)
@@ -65,7 +56,7 @@ class ExpRelaxedCategorical(Distribution):
         return score + log_scale
 
 
-class RelaxedOneHotCategorical(TransformedDistribution):
+class RelaxedOneHotCategorical(_RelaxedParams, TransformedDistribution):
     """exp of an ExpRelaxedCategorical: points of the simplex that approach one-hot draws as the
     temperature goes to 0."""
 
@@ -80,15 +71,3 @@ class RelaxedOneHotCategorical(TransformedDistribution):
     def expand(self, batch_shape, _instance=None):
         return super().expand(batch_shape,
                               self._get_checked_instance(RelaxedOneHotCategorical, _instance))
-
-    @property
-    def temperature(self):
-        return self.base_dist.temperature
-
-    @property
-    def logits(self):
-        return self.base_dist.logits
-
-    @property
-    def probs(self):
-        return self.base_dist.probs

@@ -3,6 +3,8 @@ sequence of transforms."""
 
 from __future__ import annotations
 
+import math
+
 import dyngrad
 from dyngrad.distributions import constraints
 from dyngrad.distributions.distribution import Distribution
@@ -121,3 +123,31 @@ class TransformedDistribution(Distribution):
         for transform in self.transforms:
             value = transform(value)
         return value
+
+
+class _Folded(TransformedDistribution):
+    """|X| for X with a density symmetric about 0 given by `scale` (the base distribution): on
+    x >= 0 the density doubles, F(x) = 2 F_X(x) - 1 and the entropy drops by log 2."""
+
+    arg_constraints = {"scale": constraints.positive}
+    support = constraints.nonnegative
+    has_rsample = True
+
+    @property
+    def scale(self):
+        return self.base_dist.scale
+
+    @property
+    def mode(self):
+        return dyngrad.zeros_like(self.scale)
+
+    def cdf(self, value):
+        if self._validate_args:
+            self._validate_sample(value)
+        return 2 * self.base_dist.cdf(value) - 1
+
+    def icdf(self, prob):
+        return self.base_dist.icdf((prob + 1) / 2)
+
+    def entropy(self):
+        return self.base_dist.entropy() - math.log(2)

@@ -7,7 +7,7 @@ import math
 import dyngrad
 from dyngrad.distributions import constraints
 from dyngrad.distributions.distribution import Distribution
-from dyngrad.distributions.utils import _is_number, broadcast_all
+from dyngrad.distributions.utils import broadcast_all
 
 __all__ = ["Uniform"]
 
@@ -24,15 +24,10 @@ class Uniform(Distribution):
 
     def __init__(self, low, high, validate_args=None) -> None:
         self.low, self.high = broadcast_all(low, high)
-        scalar = _is_number(low) and _is_number(high)
-        super().__init__(dyngrad.Size() if scalar else self.low.size(),
-                         validate_args=validate_args)
+        super().__init__(self.low.size(), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(Uniform, _instance)
-        new.low = self.low.expand(batch_shape)
-        new.high = self.high.expand(batch_shape)
-        return self._expanded(new, batch_shape)
+        return self._expand_with(Uniform, batch_shape, _instance, ("low", "high"))
 
     @constraints.dependent_property(is_discrete=False, event_dim=0)
     def support(self):

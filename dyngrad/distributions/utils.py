@@ -66,6 +66,17 @@ def _one_parametrization(probs, logits) -> None:
         raise ValueError("Either `probs` or `logits` must be specified, but not both.")
 
 
+def _set_param(dist, probs, logits, *others) -> list:
+    """Store whichever of probs / logits is given on `dist` (also as `dist._param`), broadcast
+    with `others`; return the broadcast `others`."""
+    _one_parametrization(probs, logits)
+    name, value = ("probs", probs) if probs is not None else ("logits", logits)
+    *others, param = broadcast_all(*others, value)
+    setattr(dist, name, param)
+    dist._param = param
+    return others
+
+
 def _expand_param(old, new, shape) -> None:
     """Expand whichever of probs / logits `old` holds into `new` (and make it `new._param`)."""
     for name in ("probs", "logits"):
@@ -110,6 +121,61 @@ class lazy_property:  # noqa: N801 - torch's name
             value = self.wrapped(instance)
         setattr(instance, self.wrapped.__name__, value)
         return value
+
+
+class _ProbsLogits:
+    """Mixin for a family given by `probs` or by `logits`: the other one is computed on first
+    use (sigmoid / logit when `_binary`, else softmax / log over the last dim)."""
+
+    _binary = True
+
+    @lazy_property
+    def logits(self):
+        return probs_to_logits(self.probs, is_binary=self._binary)
+
+    @lazy_property
+    def probs(self):
+        return logits_to_probs(self.logits, is_binary=self._binary)
+
+    def _expand_with(self, cls, batch_shape, _instance=None, params=(), shared=()):
+        """Distribution._expand_with, which also expands probs / logits (those computed)."""
+        new = super()._expand_with(cls, batch_shape, _instance, params, shared)
+        _expand_param(self, new, batch_shape)
+        return new
+
+
+class _CategoricalParams:
+    """Mixin for a family built on a Categorical `_categorical`: its probs, logits and
+    param_shape."""
+
+    @property
+    def probs(self):
+        return self._categorical.probs
+
+    @property
+    def logits(self):
+        return self._categorical.logits
+
+    @property
+    def param_shape(self):
+        return self._categorical.param_shape
+
+
+class _RelaxedParams:
+    """Mixin for a transformed relaxed distribution: the temperature, logits and probs of its
+    `base_dist`."""
+
+    @property
+    def temperature(self):
+        return self.base_dist.temperature
+
+    @property
+    def logits(self):
+        return self.base_dist.logits
+
+    @property
+    def probs(self):
+        return self.base_dist.probs
 
 
 def _tril_mask(n: int, diag: int) -> Tensor:
