@@ -127,6 +127,8 @@ class ConvolutionBackward0(Node):
         for i, (kind, p, q) in enumerate(_RULES[self.kind]):
             if self._next[i][0] is not None:
                 grads[i] = _conv_op(kind, env[p], env[q], self.geo)
+        if grads[0] is not None:  # PyTorch's kernel takes the input (derivative undefined)
+            grads[0] = P.masked_by(grads[0], a, "ConvolutionBackwardBackward0", undefined=True)
         if len(self._next) == 3 and self._next[2][0] is not None:
             grads[2] = P.sum(grad, tuple(i for i in range(grad.ndim) if i != 1))
         return tuple(grads[: len(self._next)])
