@@ -170,7 +170,7 @@ def unflatten(input: Tensor, dim: int, sizes) -> Tensor:
         raise RuntimeError("only one dimension can be inferred")
     if (known != shape[d] if -1 not in sizes else known == 0 or shape[d] % known):
         raise RuntimeError(
-            f"unflatten: Provided sizes {list(sizes)} don't multiply up to the size of dim {dim} "
+            f"unflatten: Provided sizes {list(sizes)} don't multiply up to the size of dim {d} "
             f"({shape[d]}) in the input tensor"
         )
     sizes = _infer_shape(sizes, shape[d])
@@ -675,6 +675,9 @@ def _multi_view(cls, input: Tensor, keys: list, creation: str, **attrs) -> tuple
 @method("unbind")
 def unbind(input: Tensor, dim: int = 0) -> tuple:
     """All slices along `dim`, as views."""
+    if input._data.ndim == 0:  # (wrapped as for one dim first, as PyTorch)
+        raise IndexError(f"Dimension specified as {_wrap_dim(dim, 0)} but tensor has no "
+                         "dimensions")
     d = _wrap_dim(dim, input._data.ndim)
     keys = [(slice(None),) * d + (i, Ellipsis) for i in range(input._data.shape[d])]
     return _multi_view(UnbindBackward0, input, keys, "Unbind", dim=d)

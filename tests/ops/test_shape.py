@@ -330,3 +330,13 @@ def test_adjoint_of_0d_is_deprecated():
 
 def test_adjoint_errors():
     check_error(lambda t: t.zeros(3).adjoint())
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib: lib.tensor(1.0).unbind(-1),
+    lambda lib: lib.tensor(1.0).unbind(3),
+    lambda lib: lib.zeros(1, 3).unflatten(-1, (3, 2)),
+    lambda lib: lib.zeros(2, 3, 4).unflatten(-1, (3, 2)),
+])
+def test_unbind_unflatten_errors(call):
+    check_error(call)
