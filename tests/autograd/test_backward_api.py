@@ -522,6 +522,8 @@ POOLING = {
     "replication_pad": lambda lib, x: lib.nn.functional.pad(x, (2, 0, 1, 1), mode="replicate"),
     "prelu": lambda lib, x: lib.nn.functional.prelu(x, lib.tensor([0.25])),
     "conv2d": lambda lib, x: lib.nn.functional.conv2d(x, lib.ones(2, 1, 3, 3), padding=1),
+    "grid_sample": lambda lib, x: lib.nn.functional.grid_sample(
+        x, lib.linspace(-0.9, 0.9, 18).reshape(1, 3, 3, 2), align_corners=False),
     "batch_norm_eval": lambda lib, x: lib.nn.functional.batch_norm(
         x, lib.tensor([0.1]), lib.tensor([2.0]), lib.tensor([1.5]), training=False),
 }
@@ -529,10 +531,10 @@ POOLING = {
 
 @pytest.mark.parametrize("name", list(POOLING))
 def test_pooling_gradients_depend_on_the_saved_input(name):
-    """PyTorch's pooling, prelu, reflection/replication padding, convolution and eval-mode batch
-    norm backward kernels take the input: under create_graph the gradient requires grad (derivative
-    zero in the input), and an in-place change of the input after the forward makes backward
-    raise, as for any saved tensor."""
+    """PyTorch's pooling, prelu, reflection/replication padding, convolution, grid_sample and
+    eval-mode batch norm backward kernels take the input: under create_graph the gradient
+    requires grad (derivative zero or undefined in the input), and an in-place change of the
+    input after the forward makes backward raise, as for any saved tensor."""
     from tests.autograd.common import both, outcome
 
     fn = POOLING[name]

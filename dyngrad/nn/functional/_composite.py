@@ -11,12 +11,15 @@ from __future__ import annotations
 from dyngrad._tensor import Tensor
 from dyngrad.autograd import grad_mode
 from dyngrad.autograd.node import Node
+from dyngrad.ops import _poly as P
 from dyngrad.ops._core import record
 
 _CLASSES: dict = {}
 
 
 class CompositeBackward(Node):
+    kernel_takes_input = False
+
     def backward(self, grad):
         import dyngrad
 
@@ -39,15 +42,23 @@ class CompositeBackward(Node):
             if n and g is None:
                 g = dyngrad.zeros_like(t)
             res.append(g if g is None or create else g._data)
+        if create and self.kernel_takes_input and res[0] is not None:
+            name = type(self).__name__.replace("Backward0", "BackwardBackward0")
+            res[0] = P.masked_by(res[0], ins[0], name, undefined=True)
         return tuple(res) if len(res) > 1 else res[0]
 
 
-def composite(name: str, fn, *inputs: Tensor) -> Tensor:
-    """fn(*inputs) (a composition of tensor ops) recorded as one node of class `name`."""
+def composite(name: str, fn, *inputs: Tensor, kernel_takes_input: bool = False) -> Tensor:
+    """fn(*inputs) (a composition of tensor ops) recorded as one node of class `name`.
+
+    `kernel_takes_input`: PyTorch's backward kernel takes the first input, so under
+    `create_graph` that input's gradient depends on it (derivative undefined, see P.masked_by).
+    """
     cls = _CLASSES.get(name)
     if cls is None:
         cls = _CLASSES[name] = type(name, (CompositeBackward,), {})
     with grad_mode.no_grad():
         out = fn(*inputs)
+    attrs = {"kernel_takes_input": True} if kernel_takes_input else {}
     return record(cls, out._data, inputs, save=inputs, fn=fn,
-                  needs=[t.requires_grad for t in inputs])
+                  needs=[t.requires_grad for t in inputs], **attrs)

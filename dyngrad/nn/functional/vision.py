@@ -215,7 +215,7 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mod
                            f"but got grid with sizes {list(grid.shape)}")
     return composite(f"GridSampler{n}DBackward0",
                      lambda x, g: _grid_sample(x, g, mode, padding_mode, align_corners),
-                     input, grid)
+                     input, grid, kernel_takes_input=True)
 
 
 # --- affine grids --------------------------------------------------------------------------------
