@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-import threading
 import traceback
 import warnings
 
 from dyngrad._backend import xp
 
 
-class _State(threading.local):
-    enabled = False
-    check_nan = True
+class _State:
+    """Process-wide, as PyTorch's anomaly mode (grad mode is per thread, this is not)."""
+
+    __slots__ = ("enabled", "check_nan")
+
+    def __init__(self):
+        self.enabled = False
+        self.check_nan = True
 
 
 state = _State()

@@ -223,3 +223,21 @@ def test_no_grad_output_of_requires_grad_input_cannot_backward():
                 )
             else:
                 raise AssertionError(lib.__name__)
+
+
+def test_anomaly_mode_is_process_wide():
+    """Unlike grad mode, PyTorch's anomaly mode is one switch for every thread."""
+
+    def prog(lib):
+        seen = []
+        lib.autograd.set_detect_anomaly(True, check_nan=False)
+        try:
+            t = threading.Thread(target=lambda: seen.append(
+                (lib.is_anomaly_enabled(), lib.is_anomaly_check_nan_enabled())))
+            t.start()
+            t.join()
+        finally:
+            lib.autograd.set_detect_anomaly(False)
+        return seen
+
+    same(prog)
