@@ -260,6 +260,26 @@ class L1Unstructured(BasePruningMethod):
         return super().apply(module, name, amount=amount, importance_scores=importance_scores)
 
 
+def _structured_count(amount, t, dim: int) -> tuple:
+    """(channels along dim, how many to prune), after PyTorch's checks."""
+    _validate_structured_pruning(t)
+    _validate_pruning_dim(t, dim)
+    nchannels = t.shape[dim]
+    nparams_toprune = _compute_nparams_toprune(amount, nchannels)
+    _validate_pruning_amount(nparams_toprune, nchannels)
+    return nchannels, nparams_toprune
+
+
+def _channel_mask(t, dim: int, kept, default_mask):
+    """Ones on the kept channels along dim (a bool mask or indices), times default_mask."""
+    from dyngrad.ops.creation import zeros_like
+
+    mask = zeros_like(t)
+    mask[_channel_index(t, dim, kept)] = 1
+    mask *= default_mask.to(dtype=mask.dtype)
+    return mask
+
+
 class RandomStructured(BasePruningMethod):
     """Prunes `amount` whole channels along `dim`, chosen at random."""
 
@@ -271,23 +291,15 @@ class RandomStructured(BasePruningMethod):
         self.dim = dim
 
     def compute_mask(self, t, default_mask):
-        from dyngrad.ops.creation import zeros_like
         from dyngrad.ops.random import rand
         from dyngrad.ops.sorting import kthvalue
 
-        _validate_structured_pruning(t)
-        _validate_pruning_dim(t, self.dim)
-        nchannels = t.shape[self.dim]
-        nparams_toprune = _compute_nparams_toprune(self.amount, nchannels)
-        _validate_pruning_amount(nparams_toprune, nchannels)
+        nchannels, nparams_toprune = _structured_count(self.amount, t, self.dim)
         if nparams_toprune == 0:
             return default_mask
         prob = rand(nchannels)
         keep = prob > kthvalue(prob, k=nparams_toprune).values
-        mask = zeros_like(t)
-        mask[_channel_index(t, self.dim, keep)] = 1
-        mask *= default_mask.to(dtype=mask.dtype)
-        return mask
+        return _channel_mask(t, self.dim, keep, default_mask)
 
     @classmethod
     def apply(cls, module, name, amount, dim=-1):
@@ -307,22 +319,14 @@ class LnStructured(BasePruningMethod):
         self.dim = dim
 
     def compute_mask(self, t, default_mask):
-        from dyngrad.ops.creation import zeros_like
         from dyngrad.ops.sorting import topk
 
-        _validate_structured_pruning(t)
-        _validate_pruning_dim(t, self.dim)
-        nchannels = t.shape[self.dim]
-        nparams_toprune = _compute_nparams_toprune(self.amount, nchannels)
-        _validate_pruning_amount(nparams_toprune, nchannels)
+        nchannels, nparams_toprune = _structured_count(self.amount, t, self.dim)
         norm = _compute_norm(t, self.n, self.dim)
         kept = topk(norm, k=nchannels - nparams_toprune, largest=True).indices
         if nparams_toprune == 0:
             return default_mask
-        mask = zeros_like(t)
-        mask[_channel_index(t, self.dim, kept)] = 1
-        mask *= default_mask.to(dtype=mask.dtype)
-        return mask
+        return _channel_mask(t, self.dim, kept, default_mask)
 
     @classmethod
     def apply(cls, module, name, amount, n, dim, importance_scores=None):
