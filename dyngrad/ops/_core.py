@@ -88,11 +88,11 @@ def record(cls, data, inputs: tuple, save: tuple = (), **attrs) -> Tensor:
     if not save:
         node._saved = ()
     elif saved_hooks:  # saved_tensors_hooks are on: Node.save runs the pack hook
-        node.save(*(SavedOutput(out) if s is OUT else s for s in save))
+        node.save(*(SavedOutput.of_new(out) if s is OUT else s for s in save))
     elif len(save) == 1:
         (s,) = save
         node._saved = ((s, s._vc[0]) if type(s) is Tensor and s._x is None
-                       else SavedOutput.of_new(out) if s is OUT else _saved_item(s, out),)
+                       else _saved_item(s, out),)
     elif len(save) == 2:
         s, t = save
         node._saved = (
@@ -113,7 +113,7 @@ def _saved_item(s, out: Tensor):
         if s._x is not None and "inference" in s._x:
             raise RuntimeError(INFERENCE_SAVED)
         return s, s._vc[0]
-    return SavedOutput(out) if s is OUT else s
+    return SavedOutput.of_new(out) if s is OUT else s
 
 
 _NO_EDGE = (None, 0)
