@@ -313,9 +313,7 @@ class Tensor:
         if not self._requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self._grad_fn is None:
-            hooks = self._extra().setdefault("hooks", {})
-            if self._accum is not None and self._accum() is not None:
-                self._accum()._hooks = hooks
+            hooks = self._leaf_hooks()
         else:
             hooks = self._grad_fn._hook_dict("tensor")
         per_output = hooks.setdefault("tensor", {}) if self._grad_fn is None else hooks
@@ -331,10 +329,15 @@ class Tensor:
             raise RuntimeError(
                 "cannot register a hook on a tensor that doesn't require gradient"
             )
+        return add_hook(self._leaf_hooks().setdefault("post_acc", {}), hook)
+
+    def _leaf_hooks(self) -> dict:
+        """A leaf's hooks, kept with the tensor and shared with its sink (AccumulateGrad)."""
+        AccumulateGrad.hooked = True
         hooks = self._extra().setdefault("hooks", {})
         if self._accum is not None and self._accum() is not None:
             self._accum()._hooks = hooks
-        return add_hook(hooks.setdefault("post_acc", {}), hook)
+        return hooks
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None) -> None:
         """Accumulate d(self)/d(leaf) into each leaf's `.grad` (see `torch.autograd.backward`)."""

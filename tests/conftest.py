@@ -11,6 +11,7 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 
 import dyngrad  # noqa: E402
+from dyngrad.autograd.node import AccumulateGrad  # noqa: E402
 from tests import harness  # noqa: E402
 
 torch.set_num_threads(1)  # deterministic summation order, and no thread start-up on tiny tensors
@@ -23,6 +24,9 @@ def _fresh_global_state(request):
     harness.reseed(request.node.nodeid)
     for lib in (dyngrad, torch):
         lib.manual_seed(0)
+    # The engine's one-way switch (set when a leaf gets hooks): each test starts on the path
+    # a program without leaf hooks takes, whatever hooks earlier tests registered.
+    AccumulateGrad.hooked = False
     yield
     for lib in (dyngrad, torch):
         lib.set_default_dtype(lib.float32)

@@ -1,11 +1,12 @@
-"""The backward engine: iterative, dependency-counted, like PyTorch's.
+"""The backward engine: iterative, in PyTorch's order.
 
-1. Walk the graph from the roots (an explicit stack, never recursion) and count, for each node,
-   how many edges point at it.
-2. With `inputs` given, keep only nodes that lead to one of them.
-3. Run ready nodes (all their gradients have arrived) from a stack; when one node readies several
-   at once, the latest-created runs first, as in PyTorch. Each result is reduced to its input's
-   shape and cast to its dtype here, once for every op, then summed into the next node's buffer.
+A node's inputs are always created before it, so its sequence number (creation order) is
+larger than theirs: running pending nodes latest-created first (a heap of sequence numbers, no
+recursion) runs every node after all the nodes that feed it gradients, with no counting pass
+over the graph, and in PyTorch's order (its ready queue also takes the highest sequence number).
+With `inputs` given, only nodes that lead to one of them run. Each result is reduced to its
+input's shape and cast to its dtype here, once for every op, then summed into the next node's
+gradient slot.
 
 Plain backward passes NumPy arrays between nodes; `create_graph=True` passes tensors, so the same
 backward formulas record a graph of their own (see docs/design.md).
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import gc
 import itertools
+from heapq import heappop, heappush
 
 from dyngrad._backend import quietly, xp
 from dyngrad.autograd import anomaly_mode, grad_mode
@@ -60,31 +62,6 @@ def _fit(g, meta):
     return g
 
 
-def _dependencies(roots) -> dict:
-    """For every node reachable from the roots, its entry `[edges pointing at it, gradient
-    slot per output...]` (explicit stack)."""
-    deps = {}
-    stack = list(roots)
-    for node in stack:
-        deps.setdefault(node, _entry(node, 0))
-    while stack:
-        for child, _ in stack.pop()._next:
-            if child is None:
-                continue
-            e = deps.get(child)
-            if e is None:
-                deps[child] = [1, None] if child._n_out == 1 else _entry(child, 1)
-                stack.append(child)
-            else:
-                e[0] += 1
-    return deps
-
-
-def _entry(node, count: int) -> list:
-    """A node's engine state: how many gradients it still waits for, then one slot per output."""
-    return [count] + [None] * node._n_out
-
-
 def _needed(roots, targets: set) -> set:
     """Ids of nodes from which a target can be reached (targets included)."""
     order = list(_nodes(roots))
@@ -110,34 +87,33 @@ def run_backward(roots, grads, keep_graph: bool, create_graph: bool, inputs=None
     """Backpropagate `grads` from root edges; return {i: grad} captured at `inputs` (edges)."""
     root_nodes = list(dict.fromkeys(node for node, _ in roots))  # several roots may share a node
     needed = capture_at = None
-    if inputs is None:
-        deps = _dependencies(root_nodes)
-    else:  # only nodes that lead to an input get an entry; the others are never reached
+    if inputs is not None:  # only nodes that lead to an input run; the others are never reached
         needed = _needed(root_nodes, {id(n) for n, _ in inputs if n is not None})
-        deps = {node: _entry(node, 0) for node in root_nodes}
-        for node in _nodes(root_nodes):
-            if _runs(node, needed, accumulate):
-                for child, _ in node._next:
-                    if child is not None and id(child) in needed:
-                        e = deps.get(child)
-                        if e is None:
-                            deps[child] = _entry(child, 1)
-                        else:
-                            e[0] += 1
         capture_at = {}
         for i, (node, nr) in enumerate(inputs):
             if node is not None:
                 capture_at.setdefault(id(node), []).append((i, nr))
     captures = {}
-
+    # Pending nodes, keyed by sequence number: the gradient slots of each, and a heap of
+    # (negated) sequence numbers, so the latest-created pending node runs next.
+    entries, heap = {}, []
+    # When some leaf's sink has hooks, their order is visible: count the edges into sinks so
+    # each runs as soon as its last gradient arrives, as PyTorch's AccumulateGrad does.
+    waits = _sink_waits(root_nodes, needed) if AccumulateGrad.hooked else None
     for (node, nr), g in zip(roots, grads, strict=True):
-        e = deps[node]
+        e = entries.get(node._seq)
+        if e is None:
+            e = entries[node._seq] = _entry(node)
         e[nr + 1] = g if e[nr + 1] is None else e[nr + 1] + g
-    ready = sorted((node for node in root_nodes if deps[node][0] == 0), key=_seq_of)
+    for node in root_nodes:
+        if waits is None or not isinstance(node, AccumulateGrad):
+            heappush(heap, -node._seq)
+        elif not waits.get(node._seq):  # (otherwise it waits for its edges, like any sink)
+            _ready_sink(entries, heap, node._seq)
 
     prev_create, engine_state.create_graph = engine_state.create_graph, create_graph
     prev_task = engine_state.task
-    engine_state.task = (next(_task_ids), deps, needed, accumulate)
+    engine_state.task = (next(_task_ids), root_nodes, needed, accumulate)
     prev_mode = grad_mode.state.enabled
     grad_mode.state.enabled = create_graph
     anomaly = anomaly_mode.state.enabled
@@ -152,13 +128,12 @@ def run_backward(roots, grads, keep_graph: bool, create_graph: bool, inputs=None
     silence = quietly()
     silence.__enter__()
     try:
-        while ready:
-            node = ready.pop()
-            e = deps[node]
+        while heap:
+            e = entries.pop(-heappop(heap))
+            node = e[0]
             hooks = node._hooks
             if simple and hooks is None and node._plain:  # the common case
                 g = e[1]
-                e[1] = None
                 if g is None:
                     results = (None,) * len(node._next)
                 else:
@@ -166,9 +141,7 @@ def run_backward(roots, grads, keep_graph: bool, create_graph: bool, inputs=None
                     if type(results) is not tuple:
                         results = (results,)
             else:
-                buf = e[1:]
-                e[1:] = [None] * node._n_out
-                results = _run_node(node, buf, hooks, capture_at, captures, needed, accumulate,
+                results = _run_node(node, e[1:], hooks, capture_at, captures, needed, accumulate,
                                     anomaly, check_nan)
                 if results is None:  # captured, not run
                     continue
@@ -177,14 +150,18 @@ def run_backward(roots, grads, keep_graph: bool, create_graph: bool, inputs=None
                     node._saved = None  # Node.release, inlined
                 else:
                     node.release()
-            n_ready = len(ready)
             metas = node._meta
             k = -1
             for child, nr in node._next:  # (a counter beats zip or enumerate here)
                 k += 1
-                ce = deps.get(child)
-                if ce is None:  # no node, or one that leads to no requested input
+                if child is None or needed is not None and id(child) not in needed:
                     continue
+                s = child._seq
+                ce = entries.get(s)
+                if ce is None:
+                    ce = entries[s] = [child, None] if child._n_out == 1 else _entry(child)
+                    if waits is None or s not in waits:
+                        heappush(heap, -s)
                 g = results[k]
                 if g is not None:
                     meta = metas[k]
@@ -194,13 +171,11 @@ def run_backward(roots, grads, keep_graph: bool, create_graph: bool, inputs=None
                     nr += 1
                     old = ce[nr]
                     ce[nr] = g if old is None else old + g
-                left = ce[0] - 1
-                ce[0] = left
-                if not left:
-                    ready.append(child)
-            if len(ready) > n_ready + 1:  # run the latest-created first, as PyTorch's queue does
-                ready[n_ready:] = sorted(ready[n_ready:], key=_seq_of)
-            results = g = old = None  # drop our references: a leaf's sink may then keep the array
+                if waits is not None and s in waits:
+                    waits[s] -= 1
+                    if not waits[s]:
+                        _ready_sink(entries, heap, s)
+            e = results = g = old = None  # drop our references: a leaf's sink may keep the array
     finally:
         silence.__exit__(None, None, None)
         if gc_was_enabled:
@@ -209,6 +184,34 @@ def run_backward(roots, grads, keep_graph: bool, create_graph: bool, inputs=None
         engine_state.task = prev_task
         grad_mode.state.enabled = prev_mode
     return captures
+
+
+def _sink_waits(roots, needed) -> dict:
+    """For each leaf's sink (AccumulateGrad) the backward reaches: how many edges point at it."""
+    waits = {}
+    for node in _nodes(roots):
+        if needed is not None and not _runs(node, needed, True):
+            continue
+        for child, _ in node._next:
+            if isinstance(child, AccumulateGrad) and (needed is None or id(child) in needed):
+                waits[child._seq] = waits.get(child._seq, 0) + 1
+    return waits
+
+
+_SINKS_FIRST = -(1 << 62)  # heap keys of ready sinks: below every negated sequence number
+_sink_order = itertools.count()
+
+
+def _ready_sink(entries: dict, heap: list, s: int) -> None:
+    """Run the sink numbered `s` next (ready sinks run in the order they became ready)."""
+    key = _SINKS_FIRST + next(_sink_order)
+    entries[-key] = entries.pop(s)
+    heappush(heap, key)
+
+
+def _entry(node) -> list:
+    """A pending node's engine state: the node, then one gradient slot per output."""
+    return [node] + [None] * node._n_out
 
 
 def _run_node(node, buf: list, hooks, capture_at, captures: dict, needed, accumulate: bool,
@@ -248,17 +251,15 @@ _task_ids = itertools.count()  # each backward call's id (PyTorch's graph task i
 def will_execute(node) -> bool:
     """Inside a backward call: whether `node` takes part in it (PyTorch's
     `_will_engine_execute_node`, used by `register_multi_grad_hook`)."""
-    _, deps, needed, accumulate = engine_state.task
+    _, roots, needed, accumulate = engine_state.task
     if not accumulate and isinstance(node, AccumulateGrad):
         raise RuntimeError(
             "A leaf node was passed to _will_engine_execute_node but we are currently running "
             "autograd.grad(). This is currently not supported."
         )
-    return node in deps and (needed is None or id(node) in needed)
-
-
-def _seq_of(node) -> int:
-    return node._seq
+    if needed is not None:
+        return id(node) in needed
+    return any(n is node for n in _nodes(roots))
 
 
 def _nodes(roots):

@@ -26,7 +26,7 @@ from typing import NamedTuple
 from dyngrad._backend import xp
 from dyngrad._tensor import Tensor
 from dyngrad.autograd import grad_mode
-from dyngrad.autograd.node import Node, SavedOutput, engine_state
+from dyngrad.autograd.node import Node, SavedOutput, engine_state, link
 
 
 class _State:
@@ -304,8 +304,8 @@ def _jvp(cls, outs: tuple, mask: list, inputs: tuple, save: tuple, attrs: dict, 
         or any(t is not None and t._requires_grad for t in tangents)
     )
     node = object.__new__(cls)  # as record() makes nodes: without calling __init__
-    node._seq, node._hooks = 0, None
-    node._next = tuple(_SOURCE if t is not None else (None, 0) for t in tangents)
+    node._hooks = None
+    link(node, tuple(_SOURCE if t is not None else (None, 0) for t in tangents))
     node._meta = tuple(
         (t._data.shape, t._data.dtype) if isinstance(t, Tensor) else None for t in inputs
     )

@@ -19,7 +19,14 @@ import warnings
 from dyngrad._backend import xp
 from dyngrad._tensor import Tensor, bump_version
 from dyngrad.autograd import anomaly_mode, forward_ad, grad_mode
-from dyngrad.autograd.node import BACKWARD_TWICE, Node, SavedOutput, engine_state, unpack_saved
+from dyngrad.autograd.node import (
+    BACKWARD_TWICE,
+    Node,
+    SavedOutput,
+    engine_state,
+    link,
+    unpack_saved,
+)
 
 _gm = grad_mode.state
 _ids = itertools.count()
@@ -278,7 +285,7 @@ def _apply(cls, setup: bool, args: tuple, kwargs: dict):
     recording = _gm.enabled and any(needs)
     if recording:
         tensors = [a for a in args if isinstance(a, Tensor)]
-        ctx._next = tuple(a._edge() for a in tensors)
+        link(ctx, tuple(a._edge() for a in tensors))
         ctx._meta = tuple((a._data.shape, a._data.dtype) for a in tensors)
         ctx.__dict__["_is_tensor_arg"] = tuple(isinstance(a, Tensor) for a in args)
     tangents = forward_ad.input_tangents(args)
@@ -465,7 +472,7 @@ def once_differentiable(fn):
                     "@once_differentiable")
         # As in PyTorch, the node hangs off detached copies that require grad.
         fakes = [Tensor._make(t._data, True) if isinstance(t, Tensor) else None for t in items]
-        node._next = tuple((None, 0) if f is None else f._edge() for f in fakes)
+        link(node, tuple((None, 0) if f is None else f._edge() for f in fakes))
         node._meta = tuple(None if f is None else (f._data.shape, f._data.dtype) for f in fakes)
         node._n_out = len(items)
         node._out_meta = [(t._data.shape, t._data.dtype) if isinstance(t, Tensor) else None

@@ -152,6 +152,14 @@ def unpack_saved(node, item, as_tensor: bool):
     return out
 
 
+def link(node, edges: tuple) -> None:
+    """Give `node` its input edges, then its sequence number: a node must be numbered after the
+    nodes its edges point to (a leaf's AccumulateGrad may have been made just now), because the
+    engine runs nodes latest-numbered first."""
+    node._next = edges
+    node._seq = next(_seq)
+
+
 class Node:
     """A recorded operation; `backward` maps output gradients to input gradients."""
 
@@ -344,9 +352,16 @@ class AccumulateGrad(Node):
         self._meta = ((variable._data.shape, variable._data.dtype),)
 
     _plain = False
+    # Set once any sink gets hooks (a leaf's tensor or post-accumulate hooks, or the node's own):
+    # from then on the engine runs sinks as soon as they are ready, as PyTorch does (see engine).
+    hooked = False
 
     def name(self) -> str:
         return "torch::autograd::AccumulateGrad"
+
+    def _hook_dict(self, kind: str) -> dict:
+        AccumulateGrad.hooked = True
+        return super()._hook_dict(kind)
 
     def apply(self, grads: list) -> tuple:
         var = self.variable
@@ -384,7 +399,7 @@ def accumulate_grad(var, g) -> None:
             new = Tensor._make(g._data.copy(), g._requires_grad)
             if g._requires_grad:
                 node = CopyBackwards()
-                node._next = ((None, 0), g._edge())
+                link(node, ((None, 0), g._edge()))
                 node._meta = ((g._data.shape, g._data.dtype),) * 2
                 new._grad_fn = node
             var._grad = new

@@ -13,7 +13,7 @@ from dyngrad import _dtype
 from dyngrad._backend import ndarray, xp
 from dyngrad._tensor import Tensor, make_tensor
 from dyngrad.autograd import anomaly_mode, forward_ad, grad_mode
-from dyngrad.autograd.node import INFERENCE_SAVED, SavedOutput, _seq, expose, saved_hooks
+from dyngrad.autograd.node import INFERENCE_SAVED, SavedOutput, _seq, expose, link, saved_hooks
 
 _make = make_tensor
 _new = object.__new__
@@ -153,7 +153,7 @@ def record_multi(cls, datas: list, inputs: tuple, save: tuple = (), differentiab
     if len(datas) != 1:
         node._plain = False  # the engine's direct `backward(grad)` call is for one output
     node._out_meta = [(d.shape, d.dtype) for d in datas] if materialize else [None] * len(datas)
-    node._next = tuple(t._edge() if isinstance(t, Tensor) else _NO_EDGE for t in inputs)
+    link(node, tuple(t._edge() if isinstance(t, Tensor) else _NO_EDGE for t in inputs))
     node._meta = tuple(
         (t._data.shape, t._data.dtype) if isinstance(t, Tensor) else None for t in inputs
     )

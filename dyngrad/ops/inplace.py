@@ -20,7 +20,7 @@ from dyngrad._backend import xp
 from dyngrad._tensor import Tensor
 from dyngrad._tensor import bump_version as _bump
 from dyngrad.autograd import forward_ad, grad_mode
-from dyngrad.autograd.node import _BACKWARD_SUFFIX, Node, SavedOutput, expose, saved_hooks
+from dyngrad.autograd.node import _BACKWARD_SUFFIX, Node, SavedOutput, expose, link, saved_hooks
 
 _gm = grad_mode.state
 _fw = forward_ad.state
@@ -195,7 +195,7 @@ def _take_history(t: Tensor, node) -> None:
 def _rebase(view: Tensor, node) -> None:
     base = view._view.base
     copy = CopySlices()
-    copy._next = (base._edge(),) + node._next[1:]
+    link(copy, (base._edge(),) + node._next[1:])
     copy._meta = ((base._data.shape, base._data.dtype),) + node._meta[1:]
     copy.fn = view._view.fn
     copy.op = node
@@ -246,7 +246,7 @@ class AsStridedBackward0(Node):
     @classmethod
     def of(cls, base: Tensor, fn, view: Tensor) -> AsStridedBackward0:
         node = cls()
-        node._next = (base._edge(),)
+        link(node, (base._edge(),))
         node._meta = ((base._data.shape, base._data.dtype),)
         node.fn = fn
         node.size = tuple(view._data.shape)

@@ -205,6 +205,63 @@ def test_hook_order():
     ]
 
 
+def test_leaf_hooks_run_as_soon_as_the_leaf_is_ready():
+    """PyTorch runs a leaf's AccumulateGrad as soon as its last gradient arrives (before any
+    other ready node), leaves readied together in edge order."""
+
+    def prog(lib):
+        log = []
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        w = lib.tensor([3.0, 4.0], requires_grad=True)
+        x.register_hook(lambda g: log.append("x"))
+        w.register_hook(lambda g: log.append("w"))
+        x.register_post_accumulate_grad_hook(lambda t: log.append("x accumulated"))
+        w.register_post_accumulate_grad_hook(lambda t: log.append("w accumulated"))
+        a = x * w
+        a.register_hook(lambda g: log.append("a"))
+        b = a.exp()
+        b.register_hook(lambda g: log.append("b"))
+        c = b * x
+        c.register_hook(lambda g: log.append("c"))
+        ((c + a).sum() * w.sum()).backward()
+        return log
+
+    def chain(lib):
+        log = []
+        ps = [lib.tensor([float(i)], requires_grad=True) for i in range(4)]
+        for i, p in enumerate(ps):
+            p.register_post_accumulate_grad_hook(lambda t, i=i: log.append(f"p{i}"))
+        h = ps[0]
+        for i, p in enumerate(ps[1:]):
+            h = (h * p).tanh()
+            h.register_hook(lambda g, i=i: log.append(f"h{i}"))
+        lib.autograd.backward([h.sum(), ps[3] * 2, ps[0].sum()])
+        return log
+
+    same(prog)
+    same(chain)
+
+
+def test_node_order_without_leaf_hooks():
+    """Without leaf hooks the engine skips counting edges (nodes run latest-created first):
+    the order nodes run in is still PyTorch's."""
+
+    def prog(lib):
+        log = []
+        x = lib.tensor([1.0, 2.0], dtype=lib.float64, requires_grad=True)
+        a, b = x * 2, x.exp()
+        c = a * b
+        d, e = c.sin(), a + c
+        f = d * e + b
+        for name, t in zip("abcdef", (a, b, c, d, e, f), strict=True):
+            t.grad_fn.register_prehook(lambda g, name=name: log.append(name))
+        lib.autograd.backward([f.sum(), (e * 3).sum()])
+        return [log, x.grad]
+
+    same(prog)
+    assert not dyngrad.autograd.node.AccumulateGrad.hooked
+
+
 def test_hooks_with_autograd_grad():
     def prog(lib):
         x = _x(lib)
