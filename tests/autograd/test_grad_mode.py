@@ -241,3 +241,49 @@ def test_anomaly_mode_is_process_wide():
         return seen
 
     same(prog)
+
+
+def test_ops_skip_mode_checks_only_while_every_mode_is_default():
+    """`grad_mode.plain` lets record() skip reading the modes; it must turn off while any
+    thread is in no_grad/inference mode, a dual level is open or anomaly mode is on, and back
+    on when they end (also when a thread ends inside no_grad)."""
+    from dyngrad.autograd.grad_mode import plain
+
+    assert plain.on
+    with dyngrad.no_grad():
+        assert not plain.on
+        with dyngrad.enable_grad():
+            assert plain.on  # grad mode is back on in the only thread that left it
+    assert plain.on
+    with dyngrad.inference_mode():
+        assert not plain.on
+    with dyngrad.autograd.forward_ad.dual_level():
+        assert not plain.on
+    with dyngrad.autograd.set_detect_anomaly(True):
+        assert not plain.on
+    assert plain.on
+
+    t = threading.Thread(target=lambda: dyngrad.set_grad_enabled(False))
+    t.start()
+    t.join()
+    del t
+    assert plain.on
+    # another thread in no_grad: this thread still records, through the slow path
+    inside, leave = threading.Event(), threading.Event()
+
+    def worker():
+        with dyngrad.no_grad():
+            inside.set()
+            leave.wait()
+
+    t = threading.Thread(target=worker)
+    t.start()
+    inside.wait()
+    assert not plain.on
+    x = dyngrad.ones(2, requires_grad=True)
+    assert (x * 2).grad_fn.name() == "MulBackward0"
+    with dyngrad.no_grad():
+        assert (x * 2).grad_fn is None
+    leave.set()
+    t.join()
+    assert plain.on
