@@ -89,3 +89,30 @@ class Constant(dict):
 
 
 ZERO, ONE = Constant(0), Constant(1)
+
+
+class _Operands(dict):
+    """dtype -> {Python number: the number as a read-only 0-dim array of that dtype}."""
+
+    def __missing__(self, dtype):
+        cache = self[dtype] = {}
+        return cache
+
+
+_operands = _Operands()
+
+
+def scalar_operand(v, dtype):
+    """A Python number operand of a floating/complex array, as a 0-dim array of its dtype (for
+    the same ~0.2 us as `Constant`; the same value, NEP 50 casting the number anyway). Cached
+    per dtype, except 0 (0.0 and -0.0 are one key) and nan (never equal to a key)."""
+    cache = _operands[dtype]
+    c = cache.get(v)
+    if c is None:
+        if v != v or not v:
+            return v
+        if len(cache) >= 1024:  # programs that make up new numbers as they go
+            cache.clear()
+        c = cache[v] = xp.array(v, dtype)
+        c.flags.writeable = False
+    return c

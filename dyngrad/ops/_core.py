@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 
 from dyngrad import _dtype
-from dyngrad._backend import ndarray, xp
+from dyngrad._backend import ndarray, scalar_operand, xp
 from dyngrad._tensor import Tensor, make_tensor
 from dyngrad.autograd import anomaly_mode, forward_ad, grad_mode
 from dyngrad.autograd.node import INFERENCE_SAVED, SavedOutput, _seq, expose, link, saved_hooks
@@ -237,13 +237,15 @@ def _promoted_default_float(a, a0, b, b0, default=None):
     return out if out.kind in "fc" else _dtype.get_default_dtype().np
 
 
-def binary_operands(x, y, fname: str = "op", to_float: bool = False):
-    """NumPy operands of a binary op, promoted as PyTorch promotes (scalars stay Python scalars)."""
+def binary_operands(x, y, fname: str = "op", to_float: bool = False, as_array: bool = False):
+    """NumPy operands of a binary op, promoted as PyTorch promotes (scalars stay Python scalars;
+    `as_array`: a number with a float tensor becomes a 0-dim array, which NumPy takes faster)."""
     if isinstance(x, Tensor):
         a = x._data
         ty = type(y)
         if (ty is float or ty is int) and a.dtype.kind in "fc":
-            return a, y  # the common case: a Python number never changes a float tensor's dtype
+            # the common case: a Python number never changes a float tensor's dtype
+            return a, (scalar_operand(y, a.dtype) if as_array else y)
         if isinstance(y, Tensor):
             b = y._data
             if a.shape != b.shape:

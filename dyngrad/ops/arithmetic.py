@@ -12,6 +12,7 @@ from dyngrad.autograd.node import Node
 from dyngrad.ops import _poly as P
 from dyngrad.ops._core import (
     OUT,
+    _scalar_value,
     binary_operands,
     check_kernel,
     check_tensor,
@@ -106,8 +107,9 @@ def _scaled(a, b, alpha, op):
 @method("add")
 def add(input, other, *, alpha=1, out=None) -> Tensor:
     """input + alpha * other."""
-    a, b = binary_operands(input, other, "add")
-    if type(alpha) is int and alpha == 1:
+    plain = type(alpha) is int and alpha == 1
+    a, b = binary_operands(input, other, "add", as_array=plain)
+    if plain:
         res = record(AddBackward0, a + b, (input, other))
     else:
         res = record(AddBackward0, _scaled(a, b, alpha, xp.add), (input, other), alpha=alpha)
@@ -118,8 +120,9 @@ def add(input, other, *, alpha=1, out=None) -> Tensor:
 def sub(input, other, *, alpha=1, out=None) -> Tensor:
     """input - alpha * other."""
     _check_bool_sub(input, other)
-    a, b = binary_operands(input, other, "sub")
-    if type(alpha) is int and alpha == 1:
+    plain = type(alpha) is int and alpha == 1
+    a, b = binary_operands(input, other, "sub", as_array=plain)
+    if plain:
         res = record(SubBackward0, a - b, (input, other))
     else:
         res = record(SubBackward0, _scaled(a, b, alpha, xp.subtract), (input, other), alpha=alpha)
@@ -153,7 +156,7 @@ class MulBackward0(Node):
 @method("mul", "multiply")
 def mul(input, other, *, out=None) -> Tensor:
     """input * other, elementwise with broadcasting."""
-    a, b = binary_operands(input, other, "mul")
+    a, b = binary_operands(input, other, "mul", as_array=True)
     # Each input's gradient needs only the *other* input: save just that, as PyTorch does, so an
     # in-place change to a value that is not needed raises no error at backward.
     save = (input if input_needs_grad(other) else None, other if input_needs_grad(input) else None)
@@ -218,12 +221,12 @@ def div(input, other, *, rounding_mode=_NO_MODE, out=None) -> Tensor:
     """input / other; `rounding_mode` 'trunc' or 'floor' rounds the quotient (no gradient)."""
     if rounding_mode is not _NO_MODE:
         return _div_mode(input, other, rounding_mode, out)
-    a, b = binary_operands(input, other, "div", to_float=True)
+    a, b = binary_operands(input, other, "div", to_float=True, as_array=True)
     if isinstance(other, Tensor):
         save = (input if input_needs_grad(other) else None, other)
         res = record(DivBackward0, a / b, (input, other), save=save)
-    else:
-        res = record(_DivByScalarBackward, a / b, (input, other), other=b)
+    else:  # (the node keeps the number itself: its `_saved_other`, and create_graph's operand)
+        res = record(_DivByScalarBackward, a / b, (input, other), other=_scalar_value(other))
     return res if out is None else _out(res, out, "div")
 
 

@@ -116,7 +116,7 @@ def _in_float64(fn):
 def _sigmoid(a):
     if a.dtype.kind == "c":
         return 1 / (1 + xp.exp(-a))
-    return P.sigmoid(a)
+    return P.np_sigmoid(a)
 
 
 def _sinc(a):
@@ -374,6 +374,8 @@ def square(input, *, out=None) -> Tensor:
 # --- relu and clamp ----------------------------------------------------------------------------
 def _threshold_grad(g, y):
     """g where y > 0, else 0 (relu's gradient; relu'(0) = 0), as PyTorch's threshold_backward."""
+    if type(y) is xp.ndarray:  # a plain backward (the rest is for create_graph's tensors)
+        return P.zero_where(y <= ZERO[y.dtype], g)
     y_ = P.data(y)
     return P.masked_by(P.zero_where(y_ <= ZERO[y_.dtype], g), y, "ThresholdBackwardBackward0")
 
@@ -386,8 +388,9 @@ def relu(input) -> Tensor:
     """max(input, 0); relu'(0) is 0."""
     check_tensor(input, "relu")
     a = input._data
-    _not_for(a, "b", RuntimeError, "Boolean inputs not supported for relu")
-    _not_for(a, "c", NotImplementedError, "clamp is not supported for complex types")
+    if a.dtype.kind in "bc":
+        _not_for(a, "b", RuntimeError, "Boolean inputs not supported for relu")
+        _not_for(a, "c", NotImplementedError, "clamp is not supported for complex types")
     return record(ReluBackward0, xp.maximum(a, ZERO[a.dtype]), (input,), save=(OUT,))
 
 
