@@ -51,14 +51,17 @@ def record(cls, data, inputs: tuple, save: tuple = (), **attrs) -> Tensor:
             return forward_ad.record(record, cls, data, inputs, save, attrs)
         if not _gm.enabled:
             return _make(data)
-    # Unrolled for one and two inputs: comprehensions are function calls in Python 3.11.
+    # Unrolled for one and two inputs (comprehensions are function calls in Python 3.11), with
+    # `_edge_of`'s common case inlined: an input that is an earlier op's (non-view) result.
     if len(inputs) == 1:
         (a,) = inputs
         if not a._requires_grad:
             return _make(data)
         ad = a._data
         node = _new(cls)
-        node._next = (_edge_of(a),)
+        fn = a._grad_fn
+        node._next = ((fn, a._output_nr) if fn is not None and a._view is None
+                      and type(a) is Tensor else _edge_of(a),)
         node._meta = ((ad.shape, ad.dtype),)
     elif len(inputs) == 2:
         a, b = inputs
@@ -66,7 +69,13 @@ def record(cls, data, inputs: tuple, save: tuple = (), **attrs) -> Tensor:
         if not (ta and a._requires_grad or tb and b._requires_grad):
             return _make(data)
         node = _new(cls)
-        node._next = (_edge_of(a), _edge_of(b))
+        fn, fn2 = a._grad_fn if ta else None, b._grad_fn if tb else None
+        node._next = (
+            (fn, a._output_nr) if fn is not None and a._view is None and type(a) is Tensor
+            else _edge_of(a),
+            (fn2, b._output_nr) if fn2 is not None and b._view is None and type(b) is Tensor
+            else _edge_of(b),
+        )
         node._meta = (
             (a._data.shape, a._data.dtype) if ta else None,
             (b._data.shape, b._data.dtype) if tb else None,
@@ -86,14 +95,16 @@ def record(cls, data, inputs: tuple, save: tuple = (), **attrs) -> Tensor:
         if not cls._exposed.issuperset(attrs):
             expose(cls, attrs)
     out = _make(data, True, node)
-    # A saved tensor is kept as (tensor, its version now); other items by `_saved_item`.
+    # A saved tensor is kept as (tensor, its version now), the op's own output as a
+    # SavedOutput, other items as `_saved_item` says.
     if not save:
         node._saved = ()
     elif saved_hooks:  # saved_tensors_hooks are on: Node.save runs the pack hook
         node.save(*(SavedOutput.of_new(out) if s is OUT else s for s in save))
     elif len(save) == 1:
         (s,) = save
-        node._saved = ((s, s._vc[0]) if type(s) is Tensor and s._x is None
+        node._saved = (SavedOutput.of_new(out) if s is OUT
+                       else (s, s._vc[0]) if type(s) is Tensor and s._x is None
                        else _saved_item(s, out),)
     elif len(save) == 2:
         s, t = save
