@@ -40,7 +40,6 @@ _DETACH_HINT = (
 _FROM_NP = _dtype.FROM_NP
 _new = object.__new__
 _gm = grad_mode.state
-_plain = grad_mode.plain
 
 
 class ViewInfo:
@@ -532,7 +531,7 @@ def make_tensor(data, requires_grad=False, grad_fn=None, output_nr=0, version=No
     t._output_nr = output_nr
     t._accum = None
     t._view = None
-    t._x = None if _plain.on or not _gm.inference else {"inference": True}
+    t._x = None if not _gm.inference else {"inference": True}
     return t
 
 

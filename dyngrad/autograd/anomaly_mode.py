@@ -6,27 +6,16 @@ import traceback
 import warnings
 
 from dyngrad._backend import xp
-from dyngrad.autograd import grad_mode
 
 
 class _State:
     """Process-wide, as PyTorch's anomaly mode (grad mode is per thread, this is not)."""
 
-    __slots__ = ("_enabled", "check_nan")
+    __slots__ = ("enabled", "check_nan")
 
     def __init__(self):
-        self._enabled = False
+        self.enabled = False
         self.check_nan = True
-
-    @property
-    def enabled(self) -> bool:
-        return self._enabled
-
-    @enabled.setter
-    def enabled(self, mode: bool) -> None:
-        if bool(mode) != self._enabled:
-            grad_mode.plain.add(1 if mode else -1)
-        self._enabled = bool(mode)
 
 
 state = _State()

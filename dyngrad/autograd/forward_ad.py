@@ -42,13 +42,7 @@ state = _State()
 
 
 def _refresh() -> None:
-    _set_active(state.level >= 0 and state.enabled)
-
-
-def _set_active(active: bool) -> None:
-    if active != state.active:
-        grad_mode.plain.add(1 if active else -1)
-    state.active = active
+    state.active = state.level >= 0 and state.enabled
 
 
 class disabled:
@@ -57,7 +51,7 @@ class disabled:
     def __enter__(self):
         self.prev = state.enabled
         state.enabled = False
-        _set_active(False)
+        state.active = False
 
     def __exit__(self, *exc):
         state.enabled = self.prev

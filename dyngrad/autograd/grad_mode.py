@@ -6,70 +6,9 @@ import functools
 import threading
 
 
-class _Plain:
-    """One process-wide answer to "may an op skip the mode checks?": True while every thread
-    has grad mode on and inference mode off, no forward-AD level is open and anomaly detection
-    is off. `record` reads this (~15 ns) instead of the thread-local modes and the process-wide
-    ones (~100 ns per op); only when it is False does it read them. `off` counts what is not at
-    its default: each thread whose grad or inference mode is, a dual level, anomaly mode."""
-
-    def __init__(self):
-        self.on = True
-        self.off = 0
-        self._lock = threading.Lock()
-
-    def add(self, n: int) -> None:
-        with self._lock:
-            self.off += n
-            self.on = self.off == 0
-
-
-plain = _Plain()
-
-
-class _Off:
-    """Held by a thread while its grad or inference mode is not the default: counts it in
-    `plain.off` for as long as it lives (also when the thread ends in that mode, which drops
-    its thread-local values)."""
-
-    def __init__(self):
-        plain.add(1)
-
-    def __del__(self):
-        plain.add(-1)
-
-
 class _State(threading.local):
-    """This thread's grad mode and inference mode; setting either keeps `plain` right."""
-
-    _enabled = True
-    _inference = False
-    _off = None  # an _Off while either mode is not the default
-
-    @property
-    def enabled(self) -> bool:
-        return self._enabled
-
-    @enabled.setter
-    def enabled(self, mode: bool) -> None:
-        self._enabled = mode
-        self._recount()
-
-    @property
-    def inference(self) -> bool:
-        return self._inference
-
-    @inference.setter
-    def inference(self, mode: bool) -> None:
-        self._inference = mode
-        self._recount()
-
-    def _recount(self) -> None:
-        if not self._enabled or self._inference:
-            if self._off is None:
-                self._off = _Off()
-        elif self._off is not None:
-            self._off = None
+    enabled = True
+    inference = False
 
 
 state = _State()

@@ -18,7 +18,6 @@ from dyngrad.autograd.node import INFERENCE_SAVED, SavedOutput, _seq, expose, li
 _make = make_tensor
 _new = object.__new__
 _gm = grad_mode.state
-_plain = grad_mode.plain
 _anomaly = anomaly_mode.state
 _fw = forward_ad.state
 _FROM_NP = _dtype.FROM_NP
@@ -46,11 +45,10 @@ def record(cls, data, inputs: tuple, save: tuple = (), **attrs) -> Tensor:
     """
     if type(data) is not ndarray:
         data = xp.asarray(data)
-    if not _plain.on:  # some mode is not at its default (grad_mode.plain)
-        if _fw.active:  # a dual level is open: the output gets a tangent (autograd/forward_ad.py)
-            return forward_ad.record(record, cls, data, inputs, save, attrs)
-        if not _gm.enabled:
-            return _make(data)
+    if _fw.active:  # a dual level is open: the output gets a tangent (autograd/forward_ad.py)
+        return forward_ad.record(record, cls, data, inputs, save, attrs)
+    if not _gm.enabled:
+        return _make(data)
     # Unrolled for one and two inputs (comprehensions are function calls in Python 3.11), with
     # `_edge_of`'s common case inlined: an input that is an earlier op's (non-view) result.
     if len(inputs) == 1:
@@ -114,7 +112,7 @@ def record(cls, data, inputs: tuple, save: tuple = (), **attrs) -> Tensor:
         )
     else:
         node._saved = tuple([_saved_item(s, out) for s in save])
-    if not _plain.on and _anomaly.enabled:
+    if _anomaly.enabled:
         anomaly_mode.record(node)
     return out
 
