@@ -16,9 +16,8 @@ from itertools import chain
 
 from dyngrad import _dtype
 from dyngrad._backend import xp
-from dyngrad._tensor import Tensor
+from dyngrad._tensor import Tensor, bump_version
 from dyngrad.autograd import grad_mode
-from dyngrad.autograd.graph import increment_version
 from dyngrad.utils.hooks import RemovableHandle, add_hook
 
 _global_pre_hooks: OrderedDict = OrderedDict()
@@ -240,7 +239,7 @@ class Optimizer:
                 else:
                     g._requires_grad = False
                 g._data[...] = 0
-                increment_version(g)
+                bump_version(g)
 
     def step(self, closure=None):
         """Update the parameters once; `closure` re-evaluates the model and returns the loss."""
@@ -412,7 +411,7 @@ def lerp_(a, end, weight: float) -> None:
 
 def bump(p: Tensor) -> None:
     """Count an in-place write to `p`, so saved-tensor checks see that it changed."""
-    increment_version(p)
+    bump_version(p)
 
 
 def to_scalar(x):

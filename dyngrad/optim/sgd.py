@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dyngrad._backend import scalar_operand
 from dyngrad._tensor import Tensor
 from dyngrad.optim.optimizer import (
     Optimizer,
@@ -11,6 +12,12 @@ from dyngrad.optim.optimizer import (
     closure_loss,
     to_scalar,
 )
+
+
+def _operand(v, a):
+    """A Python number as NumPy takes it fastest with array `a` (the same value: NEP 50 casts
+    the number to a float array's dtype anyway)."""
+    return scalar_operand(v, a.dtype) if type(v) is float and a.dtype.kind == "f" else v
 
 
 class SGD(Optimizer):
@@ -56,9 +63,9 @@ class SGD(Optimizer):
                         buf = state["momentum_buffer"] = Tensor._make(g.copy())
                     else:
                         b = buf._data
-                        b *= momentum
-                        b += (1 - dampening) * g
+                        b *= _operand(momentum, b)
+                        b += _operand(1 - dampening, b) * g
                     g = g + momentum * buf._data if nesterov else buf._data
-                p._data -= lr * g
+                p._data -= _operand(lr, g) * g
                 bump(p)
         return loss
