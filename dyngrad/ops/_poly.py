@@ -108,6 +108,8 @@ def matmul(a, b):
 
 
 def transpose(x, d0, d1):
+    if type(x) is xp.ndarray:
+        return x.swapaxes(d0, d1)  # (the method: numpy.swapaxes is a Python wrapper)
     if isinstance(x, Tensor):
         return x.transpose(d0, d1)
     return xp.swapaxes(x, d0, d1)

@@ -97,8 +97,9 @@ def _short(t: Tensor) -> str:
 
 
 def _no_bool(kernel: str, *tensors) -> None:
-    if any(t._data.dtype == xp.bool_ for t in tensors):
-        raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
+    for t in tensors:  # (a loop: a generator costs more than the check, once per Linear)
+        if t._data.dtype.kind == "b":
+            raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
 
 
 # --- shape and dtype checks, with PyTorch's messages -------------------------------------------
@@ -376,7 +377,7 @@ def _scaled_sum(cls, input: Tensor, product, m1: Tensor, m2: Tensor, beta, alpha
     """beta * input + alpha * product, checking that input broadcasts to the product's shape."""
     shape = product.shape
     a = input._data.shape
-    if a != shape and (len(a) > len(shape) or any(
+    if a != shape and a != shape[len(shape) - len(a):] and (len(a) > len(shape) or any(
             x != y and x != 1 for x, y in zip(reversed(a), reversed(shape), strict=False))):
         from dyngrad import no_grad
 

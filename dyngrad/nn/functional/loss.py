@@ -55,7 +55,11 @@ def reduce(loss: Tensor, reduction: str) -> Tensor:
 
 def _reduce_np(loss, reduction: str):
     if reduction == "mean":
-        return loss.mean() if loss.size else xp.asarray(xp.nan, loss.dtype)
+        if not loss.size:
+            return xp.asarray(xp.nan, loss.dtype)
+        if loss.dtype.char == "e":  # float16: NumPy's mean sums in float32
+            return loss.mean()
+        return xp.add.reduce(loss, axis=None) / loss.size  # ndarray.mean, less its Python layer
     return loss.sum() if reduction == "sum" else loss
 
 

@@ -31,8 +31,8 @@ __all__ = [
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """input @ weight.T + bias (an addmm for 2-d input, as in PyTorch)."""
     check_tensor(input, "linear")
-    k = input.shape[-1] if input.ndim else 1
-    if weight.ndim == 2 and k != weight.shape[1]:
+    k = input._data.shape[-1] if input._data.ndim else 1
+    if weight.ndim == 2 and k != weight._data.shape[1]:
         rows = math.prod(input.shape[:-1]) if input.ndim > 1 else 1
         raise RuntimeError(
             f"mat1 and mat2 shapes cannot be multiplied ({rows}x{k} and "
