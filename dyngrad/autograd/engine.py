@@ -132,8 +132,11 @@ def run_backward(roots, grads, keep_graph: bool, create_graph: bool, inputs=None
             e = entries.pop(-heappop(heap))
             node = e[0]
             hooks = node._hooks
+            # The entry lets go of the gradients it passes on, so a gradient only the engine
+            # holds can become `.grad` without a copy (see node._owned).
             if simple and hooks is None and node._plain:  # the common case
                 g = e[1]
+                e[1] = None
                 if g is None:
                     results = (None,) * len(node._next)
                 else:
@@ -141,8 +144,11 @@ def run_backward(roots, grads, keep_graph: bool, create_graph: bool, inputs=None
                     if type(results) is not tuple:
                         results = (results,)
             else:
-                results = _run_node(node, e[1:], hooks, capture_at, captures, needed, accumulate,
+                buf = e[1:]
+                del e[1:]
+                results = _run_node(node, buf, hooks, capture_at, captures, needed, accumulate,
                                     anomaly, check_nan)
+                buf = None
                 if results is None:  # captured, not run
                     continue
             if not keep_graph and node._saved:

@@ -4,6 +4,7 @@ a very long graph neither overflows the stack nor takes minutes."""
 
 import gc
 import time
+import tracemalloc
 import weakref
 
 import pytest
@@ -142,6 +143,30 @@ def test_memory_matches_torch_on_error_after_free():
         return y.grad_fn._saved_result
 
     check_error(prog)
+
+
+@pytest.mark.parametrize("accumulated", [False, True])
+def test_backward_allocates_only_the_gradients(accumulated):
+    """A large matmul's backward allocates its two gradients and nothing more: `.grad` takes
+    over the engine's fresh array instead of copying it (or, when `.grad` exists, adds into it
+    in place). Counted with tracemalloc, which NumPy reports its buffers to."""
+    n = 256
+    size = n * n * 4
+    a = dyngrad.randn(n, n, requires_grad=True)
+    b = dyngrad.randn(n, n, requires_grad=True)
+    if accumulated:
+        (a @ b).backward(dyngrad.ones(n, n))
+    y = a @ b
+    g = dyngrad.ones(n, n)
+    tracemalloc.start()
+    try:
+        y.backward(g)
+        current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    kept = 0 if accumulated else 2 * size
+    assert current < kept + size // 4, (current, size)
+    assert peak < 2 * size + size // 4, (peak, size)
 
 
 def test_million_op_chain():
