@@ -68,7 +68,9 @@ class RsubBackward1(Node):
 
 
 def _is_bool(v) -> bool:
-    return v._data.dtype == xp.bool_ if isinstance(v, Tensor) else isinstance(v, bool | xp.bool_)
+    if isinstance(v, Tensor):
+        return v._data.dtype.kind == "b"
+    return isinstance(v, bool | xp.bool_)
 
 
 def _check_bool_sub(x, y) -> None:
