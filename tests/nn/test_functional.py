@@ -46,6 +46,19 @@ def test_activation_inplace():
              array(6, away_from_zero=0.2))
 
 
+def test_functional_relu_is_torch_relu():
+    """F.relu is torch.relu (its checks; under create_graph its gradient's node)."""
+    check_error(lambda lib: lib.nn.functional.relu(lib.tensor([True, False])))
+    check_error(lambda lib: lib.nn.functional.relu(lib.tensor([1j])))
+
+    def grad_fn_names(lib):
+        x = lib.tensor([-1.0, 2.0], requires_grad=True)
+        (g,) = lib.autograd.grad(lib.nn.functional.relu(x).sum(), x, create_graph=True)
+        return g.grad_fn.name(), lib.nn.functional.relu(x).grad_fn.name()
+
+    assert grad_fn_names(dyngrad) == grad_fn_names(torch)
+
+
 
 def test_prelu():
     check_op(F("prelu"), array(2, 3, 4, away_from_zero=0.05), array(3), noncontig=False)

@@ -14,6 +14,7 @@ from dyngrad._backend import xp
 from dyngrad._tensor import Tensor
 from dyngrad.autograd.node import Node
 from dyngrad.ops import _poly as P
+from dyngrad.ops import unary as _unary
 from dyngrad.ops._core import OUT, check_tensor, float_data, method, record
 from dyngrad.ops.inplace import apply_inplace
 
@@ -30,22 +31,9 @@ def _inplace_or(fn, input, inplace: bool, *args):
 
 
 # --- ReLU family ---------------------------------------------------------------------------------
-class ReluBackward0(Node):
-    _saved_names = ("result",)
-
-    def backward(self, grad):
-        (out,) = self.saved_tensors
-        return P.where(P.data(out) > 0, grad, 0.0)
-
-
-def _relu(input: Tensor) -> Tensor:
-    check_tensor(input, "relu")
-    return record(ReluBackward0, xp.maximum(input._data, 0), (input,), save=(OUT,))
-
-
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
-    """max(x, 0)."""
-    return _inplace_or(_relu, input, inplace)
+    """max(x, 0): `torch.relu` (its checks, its node), or `relu_` in place."""
+    return _inplace_or(_unary.relu, input, inplace)
 
 
 def relu_(input: Tensor) -> Tensor:
