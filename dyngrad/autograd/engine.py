@@ -26,6 +26,8 @@ from dyngrad.autograd.node import AccumulateGrad, engine_state
 def sum_to(g, shape: tuple):
     """Sum a broadcast gradient back down to `shape`."""
     lead = len(g.shape) - len(shape)
+    if lead and shape and type(g) is xp.ndarray and g.shape[lead:] == shape:  # a bias's grad
+        return xp.add.reduce(g, axis=tuple(range(lead)))
     axes = tuple(range(lead)) + tuple(
         i + lead for i, s in enumerate(shape) if s == 1 and g.shape[i + lead] != 1
     )
