@@ -322,6 +322,10 @@ def _ufunc_at(uf, inputs, level):
     values = inputs[2:]
     if not _at(target, level):
         _inplace_error(target, _batch_size(inputs, {}, level))
+    bkey = _batched_key(key, target, level)
+    if bkey is not None:
+        uf.at(target.value, bkey[0], *(_to_batched_region(v, level, bkey[1]) for v in values))
+        return
     pkey, where = _physical_key(key, target.ndim)
     if pkey is None or any(type(v) is BA and v.level == level for v in _flat(key)):
         return loop(uf.at, f"numpy.{uf.__name__}.at", inputs, {}, level, warn=False)
@@ -354,6 +358,48 @@ def _physical_key(key, nd: int):
         if any(k is None or k is Ellipsis or isinstance(k, slice) for k in span):
             where = max(arrays)
     return (slice(None), *items), where
+
+
+def _batched_key(key, target: BA, level: int):
+    """(key on the physical target, logical ndim of the region it reaches) for a key of integer
+    index arrays and integers, some of them batched, after full slices if any (the keys of
+    scatter, index_add, index_fill under vmap); None for any other key. An arange over the batch
+    goes first, so that each sample's indices reach its own slice, and the leading slices become
+    aranges too (the indices all adjacent): the region is laid out as in one sample, the batch
+    dim, the sliced dims, the indices' broadcast dims, then the dims left unindexed."""
+    items = _flat(key)
+    lead = 0
+    while lead < len(items) and type(items[lead]) is slice and items[lead] == slice(None):
+        lead += 1
+    batched = False
+    for k in items[lead:]:
+        if type(k) is BA:
+            if k.dtype.kind not in "iu":
+                return None
+            batched = True
+        elif type(k) is bool or not (type(k) is _ndarray and k.dtype.kind in "iu"
+                                      or isinstance(k, int | xp.integer)):
+            return None
+    if not batched or len(items) > target.ndim:
+        return None
+    arrays = items[lead:]
+    k_nd = max(_ndim(k) for k in arrays)
+    dims = lead + k_nd  # of the broadcast key, after the batch dim
+    size = target.value.shape[0]
+    ranges = [xp.arange(n).reshape((n,) + (1,) * (dims - 1 - d))
+              for d, n in enumerate(target.shape[:lead])]
+    pkey = (xp.arange(size).reshape((size,) + (1,) * dims), *ranges,
+            *(_pad(k.value, dims - k.ndim) if _at(k, level) else k for k in arrays))
+    return pkey, dims + target.ndim - len(items)
+
+
+def _to_batched_region(v, level: int, rnd: int):
+    """Values written into the region of a `_batched_key` (its logical ndim `rnd`)."""
+    if not _at(v, level):
+        return v
+    if v.ndim > rnd:  # leading size-1 dims, which NumPy drops
+        return v.value.reshape((v.value.shape[0], *v.shape[v.ndim - rnd:]))
+    return _pad(v.value, rnd - v.ndim)
 
 
 def _to_region(v, level: int, region, where: int):
@@ -449,6 +495,10 @@ def setitem(a: BA, key, value) -> None:
         return
     if a.level != level:
         _inplace_error(a, size, value)
+    bkey = _batched_key(key, a, level)
+    if bkey is not None:
+        a.value[bkey[0]] = _to_batched_region(value, level, bkey[1])
+        return
     pkey, where = _physical_key(key, a.ndim)
     if pkey is None:
         def put(x, k, v):

@@ -431,13 +431,19 @@ def _copyto(func, level, dst, src, casting="same_kind", where=True):
 # --- gathers and scatters ----------------------------------------------------------------------
 @rule(xp.take)
 def _take(func, level, a, indices, axis=None, out=None, mode="raise"):
-    if out is not None or (_at(a, level) and _at(indices, level)):
+    if out is not None or (_at(a, level) and _at(indices, level) and mode != "raise"):
         return loop(func, "numpy.take", (a, indices, axis, out, mode), {}, level)
+    if _at(a, level) and _at(indices, level):  # indexing, which batches both
+        if axis is None:
+            return xp.ravel(a)[indices]
+        return a[(slice(None),) * (_axis(axis, a.ndim) - 1) + (indices,)]
+    # numpy.take dispatches on `a` only: `function` takes indices batched at a lower level too
     if _at(a, level):
         value, ax = _flat_axis(a, axis)
-        return BA(func(value, indices, ax, mode=mode), level)
+        return BA(function(func, (value, indices, ax), {"mode": mode}), level)
     ax = 0 if axis is None else axis % xp.ndim(a)
-    res = func(a if axis is not None else xp.ravel(a), indices.value, ax, mode=mode)
+    res = function(func, (a if axis is not None else xp.ravel(a), indices.value, ax),
+                   {"mode": mode})
     return BA(xp.moveaxis(res, ax, 0), level)
 
 

@@ -113,12 +113,40 @@ def _as1d(a):
     return a.reshape(1) if a.ndim == 0 else a
 
 
+_ndarray = xp.ndarray
+
+
+def _batched(x) -> bool:
+    """Whether x is an array NumPy hands to another library (under vmap, a batched array)."""
+    return type(x) is not _ndarray and hasattr(x, "__array_function__")
+
+
 def np_gather(a, dim: int, index):
     if not index.size:
         return xp.empty(index.shape, a.dtype)
     idx = _as1d(index)
+    if type(idx) is not _ndarray and _batched(idx):
+        # NumPy cannot index a plain array with a batched one; take_along_axis dispatches
+        a = _as1d(a)
+        reach = tuple(slice(None) if d == dim else slice(0, n) for d, n in enumerate(idx.shape))
+        return xp.take_along_axis(a[reach], idx, dim).reshape(index.shape)
     key = _along_key(idx, dim)
     return _as1d(a)[key].reshape(index.shape)
+
+
+def _copy_for(a, index, src=None):
+    """A copy of a to scatter into: an ndarray even for a NumPy scalar (0-d results). Under vmap,
+    a batched index or src makes it a copy per sample (batched at their levels too, as PyTorch's
+    batching rules expand self), since batched values can only be written into a batched array:
+    `where` with a condition batched like them (and true) makes that copy."""
+    if (type(index) is _ndarray or not _batched(index)) and (
+            type(src) is _ndarray or not _batched(src)):
+        return xp.array(a, order="C")
+    every = True
+    for x in (index, src):
+        if _batched(x):
+            every = every & xp.ones_like(x, dtype=bool, shape=())
+    return xp.where(every, a, a)
 
 
 def _scatter_view(out, dim, index):
@@ -133,7 +161,7 @@ def _src_values(src, index):
 
 
 def np_scatter(a, dim: int, index, src, reduce=None):
-    out = xp.array(a, order="C")  # an ndarray even for a NumPy scalar (0-d results)
+    out = _copy_for(a, index, src)
     if not index.size:
         return out
     view, key = _scatter_view(out, dim, index)
@@ -148,7 +176,7 @@ def np_scatter(a, dim: int, index, src, reduce=None):
 
 
 def np_scatter_add(a, dim: int, index, src):
-    out = xp.array(a, order="C")  # an ndarray even for a NumPy scalar (0-d results)
+    out = _copy_for(a, index, src)
     if not index.size:
         return out
     view, key = _scatter_view(out, dim, index)
@@ -173,7 +201,7 @@ def _identity(reduce: str, dt):
 
 
 def np_scatter_reduce(a, dim: int, index, src, reduce: str, include_self: bool = True):
-    out = xp.array(a, order="C")  # an ndarray even for a NumPy scalar (0-d results)
+    out = _copy_for(a, index, src)
     if not index.size:
         return out
     view, key = _scatter_view(out, dim, index)
@@ -182,7 +210,7 @@ def np_scatter_reduce(a, dim: int, index, src, reduce: str, include_self: bool =
         view[key] = _identity(reduce, out.dtype)
     _REDUCE_AT[reduce].at(view, key, v)
     if reduce == "mean":
-        count = xp.full(view.shape, 1 if include_self else 0, out.dtype)
+        count = xp.full_like(view, 1 if include_self else 0)
         xp.add.at(count, key, 1)
         count[count == 0] = 1
         if out.dtype.kind in "fc":
@@ -203,7 +231,7 @@ def _index_key(dim: int, index) -> tuple:
 
 
 def np_index_add(a, dim: int, index, src, alpha=1):
-    out = xp.array(a, order="C")  # an ndarray even for a NumPy scalar (0-d results)
+    out = _copy_for(a, index, src)
     view = _as1d(out)
     v = src if alpha == 1 else src * alpha
     xp.add.at(view, _index_key(dim, index), xp.reshape(v, _indexed_shape(view, dim, index)))
@@ -215,14 +243,14 @@ def _indexed_shape(a, dim, index) -> tuple:
 
 
 def np_index_copy(a, dim: int, index, src):
-    out = xp.array(a, order="C")  # an ndarray even for a NumPy scalar (0-d results)
+    out = _copy_for(a, index, src)
     view = _as1d(out)
     view[_index_key(dim, index)] = xp.reshape(src, _indexed_shape(view, dim, index))
     return out
 
 
 def np_index_fill(a, dim: int, index, value):
-    out = xp.array(a, order="C")  # an ndarray even for a NumPy scalar (0-d results)
+    out = _copy_for(a, index, value)
     _as1d(out)[_index_key(dim, index)] = value
     return out
 
@@ -241,11 +269,13 @@ def np_masked_scatter(a, mask, src):
 
 
 def np_take(a, index):
+    if type(index) is not _ndarray and _batched(index):  # as in np_gather
+        return xp.take_along_axis(a.reshape(-1), index.reshape(-1), 0).reshape(index.shape)
     return a.reshape(-1)[index]
 
 
 def np_put(a, index, src, accumulate=False):
-    out = xp.array(a, order="C")  # an ndarray even for a NumPy scalar (0-d results)
+    out = _copy_for(a, index, src)
     flat = out.reshape(-1)
     if accumulate:
         xp.add.at(flat, index.reshape(-1), src.reshape(-1))
@@ -1245,13 +1275,14 @@ def triu_indices(row: int, col: int, offset: int = 0, *, dtype=None, device=None
 # --- array-or-tensor versions, for backward formulas -------------------------------------------
 def _either(name: str):
     """`name(x, ...)`: the NumPy kernel on arrays; the op (which records) as soon as a tensor is
-    among the arguments, arrays there (indices, masks, zeros) becoming constant tensors."""
+    among the arguments, arrays there (indices, masks, zeros; batched ones under vmap too)
+    becoming constant tensors."""
     op, kernel = globals()[name], globals()["np_" + name]
 
     def fn(*args, **kwargs):
         if any(isinstance(a, Tensor) for a in args):
-            return op(*(Tensor._make(a) if isinstance(a, xp.ndarray) else a for a in args),
-                      **kwargs)
+            return op(*(Tensor._make(a) if isinstance(a, xp.ndarray) or _batched(a) else a
+                        for a in args), **kwargs)
         return kernel(*args, **kwargs)
 
     fn.__name__ = name
