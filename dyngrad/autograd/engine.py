@@ -97,8 +97,9 @@ def run_backward(roots, grads, keep_graph: bool, create_graph: bool, inputs=None
                 capture_at.setdefault(id(node), []).append((i, nr))
     captures = {}
     # Pending nodes, keyed by sequence number: the gradient slots of each, and a heap of
-    # (negated) sequence numbers, so the latest-created pending node runs next.
-    entries, heap = {}, []
+    # (negated) sequence numbers, so the latest-created pending node runs next. The key last
+    # found waits in `nxt` instead: in a chain it is the next node, and skips the heap.
+    entries, heap, nxt = {}, [], None
     # When some leaf's sink has hooks, their order is visible: count the edges into sinks so
     # each runs as soon as its last gradient arrives, as PyTorch's AccumulateGrad does.
     waits = _sink_waits(root_nodes, needed) if AccumulateGrad.hooked else None
@@ -130,8 +131,12 @@ def run_backward(roots, grads, keep_graph: bool, create_graph: bool, inputs=None
     silence = quietly()
     silence.__enter__()
     try:
-        while heap:
-            e = entries.pop(-heappop(heap))
+        while heap or nxt is not None:
+            if nxt is not None and (not heap or nxt < heap[0]):
+                key, nxt = nxt, None
+            else:
+                key = heappop(heap)
+            e = entries.pop(-key)
             node = e[0]
             hooks = node._hooks
             # The entry lets go of the gradients it passes on, so a gradient only the engine
@@ -169,7 +174,13 @@ def run_backward(roots, grads, keep_graph: bool, create_graph: bool, inputs=None
                 if ce is None:
                     ce = entries[s] = [child, None] if child._n_out == 1 else _entry(child)
                     if waits is None or s not in waits:
-                        heappush(heap, -s)
+                        if nxt is None:
+                            nxt = -s
+                        elif -s < nxt:
+                            heappush(heap, nxt)
+                            nxt = -s
+                        else:
+                            heappush(heap, -s)
                 g = results[k]
                 if g is not None:
                     meta = metas[k]
