@@ -116,7 +116,7 @@ def run_backward(roots, grads, keep_graph: bool, create_graph: bool, inputs=None
 
     prev_create, engine_state.create_graph = engine_state.create_graph, create_graph
     prev_task = engine_state.task
-    engine_state.task = (next(_task_ids), root_nodes, needed, accumulate)
+    engine_state.task = (next(_task_ids), root_nodes, needed, accumulate, {})
     prev_mode = grad_mode.state.enabled
     grad_mode.state.enabled = create_graph
     anomaly = anomaly_mode.state.enabled
@@ -270,15 +270,17 @@ _task_ids = itertools.count()  # each backward call's id (PyTorch's graph task i
 def will_execute(node) -> bool:
     """Inside a backward call: whether `node` takes part in it (PyTorch's
     `_will_engine_execute_node`, used by `register_multi_grad_hook`)."""
-    _, roots, needed, accumulate = engine_state.task
+    _, roots, needed, accumulate, cache = engine_state.task
     if not accumulate and isinstance(node, AccumulateGrad):
         raise RuntimeError(
             "A leaf node was passed to _will_engine_execute_node but we are currently running "
             "autograd.grad(). This is currently not supported."
         )
-    if needed is not None:
-        return id(node) in needed
-    return any(n is node for n in _nodes(roots))
+    if needed is None:  # every node the roots reach, found once per backward call
+        needed = cache.get("reached")
+        if needed is None:
+            needed = cache["reached"] = {id(n) for n in _nodes(roots)}
+    return id(node) in needed
 
 
 def _nodes(roots):
