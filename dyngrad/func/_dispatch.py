@@ -459,11 +459,11 @@ def _gather(data, key, level: int):
     adv = [i for i, k in enumerate(items)
            if _is_array(k) or isinstance(k, list | int | xp.integer)]
     k_nd = max(_ndim(items[i]) for i in adv)
-    size = _batch_size(items, {}, level)
     for i in adv:
         k = items[i]
         items[i] = _pad(k.value, k_nd - k.ndim) if _at(k, level) else k
     batched = _at(data, level)
+    size = data.value.shape[0] if batched else 0  # (the key may be batched at lower levels only)
     nd = data.ndim
     used = sum(0 if k is None or k is Ellipsis else 1 for k in items)
     before = 0  # result dims made by the items before the first advanced index

@@ -223,7 +223,13 @@ def np_scatter_reduce(a, dim: int, index, src, reduce: str, include_self: bool =
 def np_index_select(a, dim: int, index):
     if a.ndim == 0:
         return a.copy()
-    return xp.take(a, index.reshape(-1), axis=dim)
+    index = index.reshape(-1)
+    if type(index) is not _ndarray and _batched(index) and index.level:
+        from dyngrad.func._batched import has_level
+
+        if not has_level(a, index.level):  # numpy.take dispatches on `a` only (as in np_take)
+            a = _copy_for(a, index)
+    return xp.take(a, index, axis=dim)
 
 
 def _index_key(dim: int, index) -> tuple:

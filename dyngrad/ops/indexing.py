@@ -12,10 +12,12 @@ from dyngrad.autograd import forward_ad
 from dyngrad.autograd.node import Node
 from dyngrad.ops import _poly as P
 from dyngrad.ops._core import check_broadcast, method, record
+from dyngrad.ops.gather_scatter import _batched
 from dyngrad.ops.inplace import apply_inplace, check_inplace, check_overlap, write
 from dyngrad.ops.shape import as_view, select, slice_dim, unsqueeze
 
 _fw = forward_ad.state
+_ndarray = xp.ndarray
 
 __all__ = ["index_put", "unravel_index"]
 
@@ -119,10 +121,12 @@ def _basic(x: Tensor, index) -> tuple[Tensor, list]:
             advanced.append(None)
             dim += 1
         elif item.dtype == xp.bool_ and item.ndim == 0:
+            _check_mask(item)
             out = unsqueeze(out, dim)
             advanced.append(xp.zeros(int(item), xp.int64))
             dim += 1
         elif item.dtype == xp.bool_:
+            _check_mask(item)
             shape = out._data.shape[dim:dim + item.ndim]
             if item.shape != shape:
                 k = next(i for i, (a, b) in enumerate(zip(item.shape, shape, strict=False))
@@ -137,6 +141,18 @@ def _basic(x: Tensor, index) -> tuple[Tensor, list]:
             advanced.append(item)  # bounds: `_check_bounds`, later, as PyTorch checks them
             dim += 1
     return out, advanced
+
+
+_MASK_ERROR = (
+    "vmap: We do not support batching operators that can support dynamic shape. Attempting to "
+    "batch over indexing with a boolean mask."
+)
+
+
+def _check_mask(mask) -> None:
+    """PyTorch's error for a boolean mask batched under vmap (its result's shape would vary)."""
+    if type(mask) is not _ndarray and _batched(mask) and mask.level:
+        raise RuntimeError(_MASK_ERROR)
 
 
 def _check_bounds(advanced: list, shape: tuple) -> None:
@@ -174,8 +190,43 @@ class IndexBackward0(Node):
         out = P.zeros_like_shape(grad, shape)
         if isinstance(out, Tensor):
             return index_put(out, self.key, grad, accumulate=True)
+        if type(shape) is not tuple:  # input batched under vmap (a LevelShape): so may the key be
+            out = _batched_for(out, self.key, grad, out)
         xp.add.at(out, self.key, grad)
         return out
+
+
+# --- vmap: index arrays batched at levels the data is not ----------------------------------------
+# Under vmap (of a backward: jacrev, jacfwd) a key may hold index arrays batched at a level that the
+# array it indexes or writes into is not: `v[v.argsort()]`'s key is batched at the outer vmap while
+# jacrev's cotangent is batched at the inner one. NumPy can neither index a plain array with a
+# batched index nor write per-sample values into an array without a batch, so such an array is
+# first batched at the key's levels too (as gather_scatter._copy_for does for the scatters, and as
+# PyTorch's batching rules expand self): `where` with a true condition batched like the key.
+def _batched_for(a, key, src=None, default=None):
+    """A copy of `a` batched also at the levels of the batched index arrays in `key` and of `src`
+    that `a` is not batched at; `default` when there are none."""
+    every = True
+    for x in (*key, src):
+        if type(x) is not _ndarray and _batched(x) and x.level:  # (a Promotable's level is 0)
+            from dyngrad.func._batched import has_level
+
+            if not has_level(a, x.level):
+                every = every & xp.ones_like(x, dtype=bool, shape=())
+    return default if every is True else xp.where(every, a, a)
+
+
+def _take(x, key):
+    """x[key] for the NumPy key of a recorded node under vmap (a formula's gradient: an array, or
+    a tensor under create_graph and forward AD), x batched at the key's levels first."""
+    if not isinstance(x, Tensor):
+        return _batched_for(x, key, None, x)[key]
+    data = _batched_for(x._data, key)
+    if data is not None:
+        from dyngrad.func.vmap import LiftBackward
+
+        x = record(LiftBackward, data, (x,))  # identity for autograd, as vmap.lift
+    return record(IndexBackward0, x._data[key], (x,), key=key)
 
 
 def getitem(self: Tensor, index) -> Tensor:
@@ -274,16 +325,30 @@ Tensor.__setitem__ = setitem
 
 # --- index_put ---------------------------------------------------------------------------------
 class IndexPutBackward0(Node):
+    _vmapped = False  # (see _VmappedIndexPutBackward0)
+
     def backward(self, grad):
-        g_values = grad[self.key]
+        key = self.key
+        g_values = _take(grad, key) if self._vmapped else grad[key]
         if self.accumulate:
             return grad, g_values
         if isinstance(grad, Tensor):
-            g_self = index_put(grad, self.key, P.zeros_like_shape(grad, ()), accumulate=False)
+            g_self = index_put(grad, key, P.zeros_like_shape(grad, ()), accumulate=False)
         else:
-            g_self = grad.copy()
-            g_self[self.key] = 0
+            g_self = _batched_for(grad, key) if self._vmapped else None
+            if g_self is None:
+                g_self = grad.copy()
+            g_self[key] = 0
         return g_self, g_values
+
+
+class _VmappedIndexPutBackward0(IndexPutBackward0):
+    """index_put recorded under vmap: its key may be batched at levels the gradient is not."""
+
+    _vmapped = True
+
+
+_VmappedIndexPutBackward0.__name__ = _VmappedIndexPutBackward0.__qualname__ = "IndexPutBackward0"
 
 
 def _key_of(indices) -> tuple:
@@ -297,13 +362,17 @@ def _key_of(indices) -> tuple:
 def index_put(input: Tensor, indices, values, accumulate: bool = False) -> Tensor:
     """A copy of input with `values` put at `indices` (summed there when accumulate)."""
     key = _key_of(indices)
-    out = input._data.copy()
+    a = input._data
     v = values._data if isinstance(values, Tensor) else values
+    out = _batched_for(a, key, v)  # None but under vmap
+    if out is None:
+        out = a.copy()
     if accumulate:
         xp.add.at(out, key, v)
     else:
         _put(out, key, v)
-    return record(IndexPutBackward0, out, (input, values), key=key, accumulate=accumulate)
+    cls = IndexPutBackward0 if type(out) is _ndarray else _VmappedIndexPutBackward0
+    return record(cls, out, (input, values), key=key, accumulate=accumulate)
 
 
 Tensor.index_put = index_put
