@@ -243,7 +243,9 @@ def take_tangent(t: Tensor, result: Tensor) -> None:
         return
     with disabled():
         if base_tangent is None:
-            new = Tensor._make(xp.zeros(base._data.shape, base._data.dtype))
+            new = Tensor._make(_zeros_batched_like(tangent._data, base._data))
+        elif tangent is not None and _batched_further(tangent._data, base_tangent._data):
+            new = base_tangent + Tensor._make(_zeros_batched_like(tangent._data, base._data))
         else:
             new = base_tangent.clone()
         region = view.fn(new)
@@ -252,6 +254,29 @@ def take_tangent(t: Tensor, result: Tensor) -> None:
         else:
             region.copy_(tangent)
     base._extra()["tangent"] = (state.gen, new)
+
+
+def _batched_further(tangent, base_tangent) -> bool:
+    """Whether `tangent` is batched at a vmap level that `base_tangent` is not (under
+    vmap(jacfwd(f)), `y = x * 1; y[1:3] = x[:2] ** 2`: y's tangent, from jacfwd's basis, is not
+    batched at the outer vmap's level, the written one is): the base's tangent is then widened
+    to those levels before the write, as PyTorch computes it."""
+    if type(tangent) is xp.ndarray:
+        return False
+    from dyngrad.func._batched import levels
+
+    return not levels(tangent) <= levels(base_tangent)
+
+
+def _zeros_batched_like(tangent, base):
+    """Zeros of base's shape and dtype, batched as `tangent` is under vmap (PyTorch's
+    `_new_zeros_with_same_feature_meta`): the tangent a base without one gets when a tangent is
+    written into a view of it. Under jacfwd the written tangent is batched at jacfwd's level (and
+    at jacrev's, for the backward formulas of views, which write a gradient into a region of fresh
+    zeros, run on tensors by jacfwd(jacrev(f))); plain zeros would refuse the batched write."""
+    if type(tangent) is xp.ndarray:
+        return xp.zeros(base.shape, base.dtype)
+    return xp.zeros_like(tangent, dtype=base.dtype, shape=base.shape)
 
 
 # --- the hook in record(): tangents by the double-vjp trick ------------------------------------

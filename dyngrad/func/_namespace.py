@@ -36,7 +36,10 @@ def _creator(name: str, original):
             fill = args[0] if args else kwargs.get("fill_value")
             if isinstance(fill, BatchedArray):
                 dtype = (args[1] if len(args) > 1 else kwargs.get("dtype")) or fill.dtype
-                out = Promotable(xp.empty(shape, dtype))
+                if type(fill) is BatchedArray:  # batched at every level of fill (nested vmaps)
+                    out = xp.empty_like(fill, dtype, shape=shape)
+                else:
+                    out = Promotable(xp.empty(shape, dtype))
                 out[...] = fill
                 return out
         return Promotable(original(shape, *args, **kwargs))

@@ -152,17 +152,7 @@ def _fails_in_torch(name: str, mode: str) -> bool:
     return when == "always" or when == "forward_ad" and mode.startswith(("jacfwd", "hessian"))
 
 
-# jacfwd(jacrev(f)) of a function that selects or slices its input (`v[1:4]`, `v[0]`) raises in
-# dyngrad, with or without an outer vmap and index tensors (see the test below): the tangent of
-# SelectBackward0's / SliceBackward0's formula on tensors (a write into a region of fresh zeros)
-# is refused as a write of batched values into an unbatched array. Not an indexing matter.
-SELECTS = {"index_then_slice", "int_then_index", "setitem", "setitem_two_indices",
-           "setitem_slice_then_index", "index_put", "index_put_accumulate",
-           "index_put_unbatched_self", "index_put_"}
-_SELECT_XFAIL = pytest.mark.xfail(raises=RuntimeError, strict=True,
-                                  reason="jacfwd(jacrev(f)) through select/slice")
-PAIRS = [pytest.param(n, m, marks=_SELECT_XFAIL) if m == "jacfwd_of_jacrev" and n in SELECTS
-         else (n, m) for n in NAMES for m in MODES]
+PAIRS = [(n, m) for n in NAMES for m in MODES]
 
 
 @pytest.mark.parametrize(("name", "mode"), PAIRS)
@@ -194,26 +184,31 @@ def _set_view(lib):
     return lambda v: f(v) * v
 
 
-def test_select_xfails_are_not_about_indexing():
-    """The failure behind SELECTS, without vmap and without index tensors."""
-    with pytest.raises(RuntimeError, match="doesn't match the broadcast shape"):
-        dg.func.jacfwd(dg.func.jacrev(lambda v: (v[1:3] ** 3).sum()))(dg.tensor(X[0]))
+def test_jacfwd_of_jacrev_through_a_slice():
+    """jacfwd(jacrev(f)) through a slice, without vmap and without index tensors: the tangent of
+    SliceBackward0's formula (a write into a region of fresh zeros) is batched like the written
+    gradient's (tests/func/test_forward_over_reverse.py has the other views)."""
+    out = [lib.func.jacfwd(lib.func.jacrev(lambda v: (v[1:3] ** 3).sum()))(lib.tensor(X[0]))
+           for lib in (torch, dg)]
+    assert type(out[1]._data) is np.ndarray
+    assert_same_values(out[1], out[0], "jacfwd(jacrev)", rtol=1e-12, atol=1e-14)
 
 
 def test_forward_ad_through_a_view():
-    """y[idx, 1:3] = unbatched value: under vmap(jacfwd) the value's tangent is written into a
-    region (a view) of y's tangent, which is not batched at the index's level: dyngrad raises
-    (as for any in-place write of batched values into an unbatched tensor), and so does PyTorch
-    (its shape mismatch). vmap(hessian) computes in dyngrad, whose hessian is jacrev(jacrev(f)),
-    with no forward AD (PyTorch's, jacfwd(jacrev(f)), raises): torch's values, sample by sample."""
-    for lib in (torch, dg):
-        with warnings.catch_warnings(), pytest.raises(RuntimeError):
-            warnings.simplefilter("ignore", UserWarning)
-            lib.func.vmap(lib.func.jacfwd(_set_view(lib)))(lib.tensor(X))
-    g = _transform(torch, _set_view(torch), "hessian")
-    expected = torch.stack([g(s) for s in torch.tensor(X)])
-    got = dg.func.vmap(_transform(dg, _set_view(dg), "hessian"))(dg.tensor(X))
-    assert_same_values(got, expected, "hessian", rtol=1e-10, atol=1e-12)
+    """y[idx, 1:3] = unbatched value: under vmap(jacfwd) the value's (zero) tangent is written
+    into a region of y's tangent, which comes from jacfwd's basis and is not batched at the
+    index's level: dyngrad widens y's tangent to that level first and gives torch's per-sample
+    values, where PyTorch's batching rule raises its shape mismatch. vmap(hessian) too (dyngrad's
+    is jacrev(jacrev(f)), PyTorch's jacfwd(jacrev(f)) raises)."""
+    with warnings.catch_warnings(), pytest.raises(RuntimeError, match="shape mismatch"):
+        warnings.simplefilter("ignore", UserWarning)
+        torch.func.vmap(torch.func.jacfwd(_set_view(torch)))(torch.tensor(X))
+    for mode in ("jacfwd", "hessian", "jacfwd_of_jacrev"):
+        g = _transform(torch, _set_view(torch), mode)
+        expected = torch.stack([g(s) for s in torch.tensor(X)])
+        got = dg.func.vmap(_transform(dg, _set_view(dg), mode))(dg.tensor(X))
+        assert type(got._data) is np.ndarray
+        assert_same_values(got, expected, mode, rtol=1e-10, atol=1e-12)
 
 
 @pytest.mark.parametrize("name", NAMES)
