@@ -131,11 +131,7 @@ class Tensor:
         return strides if dim is None else strides[_wrap_dim(dim, a.ndim)]
 
     def storage_offset(self) -> int:
-        base = self._data
-        while isinstance(base.base, ndarray):
-            base = base.base
-        start = self._data.__array_interface__["data"][0] - base.__array_interface__["data"][0]
-        return start // self._data.itemsize
+        return _storage_offset(self._data)
 
     def data_ptr(self) -> int:
         return self._data.__array_interface__["data"][0]
@@ -544,6 +540,21 @@ def _c_name(d: _dtype.dtype) -> str:
             "int32": "int", "int16": "short int", "int8": "signed char",
             "uint8": "unsigned char", "bool": "bool", "complex64": "c10::complex<float>",
             "complex128": "c10::complex<double>"}[d.name]
+
+
+def _storage_offset(a) -> int:
+    """The offset (in elements) of array `a` in its memory. Under vmap (a batched array), that
+    of sample 0 in the physical array, as PyTorch's vmap reports it: each sample sees its own
+    storage, the physical one shifted by the sample's batch stride."""
+    if type(a) is not ndarray:
+        from dyngrad.func._batched import BatchedArray
+
+        while type(a) is BatchedArray:
+            a = a.value
+    base = a
+    while isinstance(base.base, ndarray):
+        base = base.base
+    return (a.__array_interface__["data"][0] - base.__array_interface__["data"][0]) // a.itemsize
 
 
 def _wrap_dim(dim: int, ndim: int) -> int:

@@ -10,7 +10,7 @@ are wrapped at the level. Calls without a rule run `loop`: once per sample, resu
 from __future__ import annotations
 
 from dyngrad._backend import xp
-from dyngrad.func._batched import BatchedArray, Promotable, warn_fallback
+from dyngrad.func._batched import BatchedArray, Promotable, _chain, warn_fallback
 
 BA = BatchedArray
 _ndarray = xp.ndarray
@@ -149,13 +149,32 @@ def _plain(x):
     return x
 
 
-def _writable(target, level: int, size: int):
-    """An in-place target: a Promotable becomes batched when batched values are written."""
+def _writable(target, level: int, size: int, values=()):
+    """An in-place target: a Promotable becomes batched when batched values are written (at
+    every level of `values` when it is a fresh buffer: nested vmaps, vmap of jacrev)."""
     if type(target) is Promotable:
         settle(target)
         if type(target) is Promotable:
-            return promote(target, level, size) if level else target.value
+            if not level:
+                return target.value
+            lower = {(b.level, b.value.shape[0]) for v in values if type(v) is BA
+                     for b in _chain(v) if b.level < level}
+            if target.origin is None and lower:
+                return _promote_nested(target, sorted(lower | {(level, size)}))
+            return promote(target, level, size)
     return target
+
+
+def _promote_nested(p, batches: list):
+    """Turn fresh Promotable p (in place) into an array batched at each (level, size) of
+    `batches` (ascending levels; the lowest level outermost physically): a copy per sample."""
+    sizes = tuple(n for _, n in batches)
+    value = xp.broadcast_to(p.value, sizes + p.value.shape).copy()
+    for lvl, _ in batches[:-1]:
+        value = BA(value, lvl)
+    p.value, p.level = value, batches[-1][0]
+    p.__class__ = BA
+    return p
 
 
 # --- the fallback ------------------------------------------------------------------------------
@@ -216,7 +235,7 @@ def ufunc(uf, method: str, inputs: tuple, kwargs: dict):
     level = _top(inputs, {k: v for k, v in kwargs.items() if k != "out"})
     size = _batch_size(inputs, kwargs, level) if level else 0
     if method == "at":
-        inputs = (_writable(target, level, size), *inputs)
+        inputs = (_writable(target, level, size, inputs), *inputs)
         level = max(level, _top(inputs[:1]))
     if out is not None:
         outs = out if isinstance(out, tuple) else (out,)

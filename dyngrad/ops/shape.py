@@ -572,11 +572,17 @@ def as_strided(input: Tensor, size, stride, storage_offset=None) -> Tensor:
     """A view with explicit sizes and strides (in elements), as PyTorch's as_strided."""
     from dyngrad.ops.inplace import AsStridedBackward0
 
-    item = input._data.itemsize
+    a = input._data
+    item = a.itemsize
     offset = input.storage_offset() if storage_offset is None else storage_offset
-    flat = _storage(input._data)
     size, stride = tuple(size), tuple(stride)
-    _check_geometry(size, stride, offset, item, flat.size)
+    if type(a) is xp.ndarray or getattr(a, "level", 0) == 0:
+        flat = _storage(a)
+        _check_geometry(size, stride, offset, item, flat.size)
+        data = xp.lib.stride_tricks.as_strided(flat[offset:], size,
+                                               tuple(s * item for s in stride))
+    else:  # under vmap
+        data = _batched_as_strided(a, size, stride, offset)
 
     def fn(a):  # replayed on a gradient (CopySlices): the same geometry in *its* storage
         if isinstance(a, Tensor):
@@ -584,7 +590,6 @@ def as_strided(input: Tensor, size, stride, storage_offset=None) -> Tensor:
         return xp.lib.stride_tricks.as_strided(_storage(a)[offset:], size,
                                                tuple(s * a.itemsize for s in stride))
 
-    data = xp.lib.stride_tricks.as_strided(flat[offset:], size, tuple(s * item for s in stride))
     if not needs_grad(input):
         return as_view(record(AsStridedBackward0, data, (input,)), input, fn)
     index, keep = _input_positions(input, offset + _positions(size, stride))
@@ -599,6 +604,47 @@ def _storage(a):
         a = a.base
     dense = a.flags.c_contiguous or a.flags.f_contiguous
     return a.reshape(-1, order="A") if dense else a.ravel()
+
+
+def _batched_as_strided(a, size: tuple, stride: tuple, offset: int):
+    """PyTorch's vmap rule of as_strided on a batched array `a`: every sample's view of the same
+    geometry in its own storage (the physical storage shifted by the sample's batch stride, so
+    `offset` counts as for sample 0), which must lie inside the sample's own memory."""
+    from dyngrad._tensor import _storage_offset
+    from dyngrad.func._batched import BatchedArray
+
+    if len(size) != len(stride):
+        raise RuntimeError(f"Tensor.as_strided(size, stride, ...): size and stride must have the "
+                           f"same length! Got size {list(size)} and stride {list(stride)}")
+    value, item = a.value, a.itemsize
+    base = _storage_offset(value)
+    end = _storage_end(size, stride, offset)
+    have = _storage_end(tuple(a.shape), tuple(s // item for s in a.strides), base)
+    if end >= 0:
+        head = (f"result = tensor.as_strided({list(size)}, {list(stride)}, {offset}) can access "
+                f"memory outside of `tensor`. ")
+        tail = (" This is not supported inside of vmap, please try to rewrite the `as_strided` "
+                "call as a sequence of PyTorch view operations")
+        if have < 0:
+            raise RuntimeError(head + "`tensor` has no storage but the passed-in (size, stride, "
+                               "storage_offset) imply a result with some storage." + tail)
+        if offset < base or end > have:
+            raise RuntimeError(head + f"`result` can access some memory in range [{offset}, "
+                               f"{end}], but `tensor` can only access some memory in range "
+                               f"[{base}, {have}]." + tail)
+    size, stride = (value.shape[0], *size), (value.strides[0] // item, *stride)
+    if type(value) is BatchedArray:  # nested vmaps: the enclosing one's rule
+        return BatchedArray(_batched_as_strided(value, size, stride, offset), a.level)
+    flat = _storage(value)
+    _check_geometry(size, stride, offset, item, flat.size)
+    return BatchedArray(xp.lib.stride_tricks.as_strided(flat[offset:], size,
+                                                        tuple(s * item for s in stride)), a.level)
+
+
+def _storage_end(size: tuple, stride: tuple, offset: int) -> int:
+    """One past the last storage position a geometry reaches (-1 when it holds no element)."""
+    n = 1 + sum((k - 1) * s for k, s in zip(size, stride, strict=True))
+    return -1 if 0 in size or n + offset < 0 else n + offset
 
 
 def _check_geometry(size: tuple, stride: tuple, offset: int, item: int, storage: int) -> None:
