@@ -70,7 +70,8 @@ def _root_grads(outputs: tuple, grads, create_graph: bool, is_grads_batched=Fals
                         f"{o.dtype}"
                     )
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            g_data = xp.ones(data.shape, data.dtype)
+            g_data = xp.empty(data.shape, data.dtype)
+            g_data.fill(1)  # (numpy.ones is a Python wrapper around the same two calls)
             out.append(Tensor._make(g_data) if create_graph else g_data)
             continue
         if not isinstance(g, Tensor):
