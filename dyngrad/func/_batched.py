@@ -41,7 +41,8 @@ Where NumPy cannot hand over (its C code converting a `BatchedArray` to a plain 
   batched arrays when batched values are written into them: op code may fill a fresh buffer
   (`out = zeros(...); out[idx] += batched`);
 * indexing an unbatched tensor with a batched index (`weight[idx]`, `F.embedding`) first views
-  the tensor as batched (`vmap.lift`).
+  the tensor as batched (`vmap.lift`), at the index's level; levels of the tensor above it stay
+  outside (`lift`), as everywhere: a BatchedArray's value holds lower levels only.
 What remains refused (with an error, never a wrong value): writing batched values into an
 unbatched array that is not fresh (as PyTorch refuses in-place ops on unbatched tensors), and op
 code that indexes a raw unbatched array with a batched index array.
@@ -488,6 +489,19 @@ def add_batch_dim(x, dim: int, level: int):
     if type(x) is BatchedArray and x.level > level:  # keep higher levels outside
         return BatchedArray(add_batch_dim(x.value, dim + 1, level), x.level)
     return BatchedArray(xp.moveaxis(x, dim, 0), level)
+
+
+def lift(x, level: int, batch_size: int):
+    """The array x (not batched at `level`) seen as batched at `level`, every sample the same (a
+    broadcast view). Levels of x above `level` stay outside: a BatchedArray's value holds only
+    lower levels, which every dispatch (`_at`, `has_level`, unwrapping at vmap exit) relies on;
+    wrapping a higher level inside a lower one leaves it batched after its vmap returned."""
+    if type(x) is BatchedArray and x.level > level:
+        return BatchedArray(lift(x.value, level, batch_size), x.level)
+    if type(x) is BatchedArray and x.level == level:
+        return x
+    shape = tuple(x.shape) if hasattr(x, "shape") else ()
+    return BatchedArray(xp.broadcast_to(xp.expand_dims(x, 0), (batch_size, *shape)), level)
 
 
 def remove_batch_dim(x, level: int, batch_size: int, dim: int):

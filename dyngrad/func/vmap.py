@@ -77,11 +77,12 @@ class LiftBackward(Node):
 
 
 def lift(x: Tensor, level: int, batch_size: int) -> Tensor:
-    """x as a tensor batched at `level` without copying (a broadcast view)."""
+    """x as a tensor batched at `level` without copying (a broadcast view). x may be batched at
+    higher levels (the inner vmap batches the data, the outer one the index): those stay outside
+    (`_batched.lift`), as every nested BatchedArray keeps its levels decreasing inwards."""
     from dyngrad.ops._core import record
 
-    data = xp.broadcast_to(xp.expand_dims(x._data, 0), (batch_size, *x.shape))
-    return record(LiftBackward, BatchedArray(data, level), (x,))
+    return record(LiftBackward, _batched.lift(x._data, level, batch_size), (x,))
 
 
 def _index_level(index) -> tuple[int, int]:
@@ -148,7 +149,7 @@ class _VmapRng:
         pos = _SIZE_ARG.get(name)
         if pos is None or any(isinstance(a, BatchedArray) for a in (*args, *kwargs.values())):
             draws = [fn(*args, **kwargs) for _ in range(self.batch_size)]
-            return BatchedArray(xp.stack(draws), self.level)
+            return _batched.add_batch_dim(xp.stack(draws), 0, self.level)
         args = list(args)
         if "size" in kwargs or len(args) <= pos:
             size = kwargs.pop("size", None)
