@@ -85,14 +85,16 @@ def lift(x: Tensor, level: int, batch_size: int) -> Tensor:
     return record(LiftBackward, _batched.lift(x._data, level, batch_size), (x,))
 
 
-def _index_level(index) -> tuple[int, int]:
-    """(level, batch size) of the highest batched tensor in an index, or (0, 0)."""
-    best = (0, 0)
+def _index_levels(index) -> dict:
+    """{level: batch size} of every vmap level the tensors of an index are batched at."""
+    found = {}
     for item in index if isinstance(index, tuple) else (index,):
-        if isinstance(item, Tensor) and type(item._data) is BatchedArray:
-            if item._data.level > best[0]:
-                best = (item._data.level, item._data.batch_size)
-    return best
+        if isinstance(item, Tensor):
+            data = item._data
+            while type(data) is BatchedArray:
+                found[data.level] = data.batch_size
+                data = data.value
+    return found
 
 
 def _lifting(fn, find):
@@ -103,9 +105,10 @@ def _lifting(fn, find):
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         if _namespace.CREATING[0]:
-            pos, level, size = find(args, kwargs)
-            if level and not _batched.has_level(args[pos]._data, level):
-                args = (*args[:pos], lift(args[pos], level, size), *args[pos + 1:])
+            pos, levels = find(args, kwargs)
+            for level, size in sorted(levels.items()):  # (nested vmaps: every level of the index)
+                if not _batched.has_level(args[pos]._data, level):
+                    args = (*args[:pos], lift(args[pos], level, size), *args[pos + 1:])
         return fn(*args, **kwargs)
 
     return wrapper
@@ -117,10 +120,10 @@ def _install_lifts() -> None:
 
     if getattr(Tensor.__getitem__, "__wrapped__", None) is not None:
         return
-    Tensor.__getitem__ = _lifting(Tensor.__getitem__, lambda a, k: (0, *_index_level(a[1])))
+    Tensor.__getitem__ = _lifting(Tensor.__getitem__, lambda a, k: (0, _index_levels(a[1])))
     functional.embedding = _lifting(
         functional.embedding,
-        lambda a, k: (1, *_index_level(a[0])) if len(a) > 1 else (0, 0, 0))
+        lambda a, k: (1, _index_levels(a[0])) if len(a) > 1 else (0, {}))
 
 
 # --- randomness --------------------------------------------------------------------------------

@@ -45,7 +45,13 @@ def _normalize(index) -> list:
     for item in index:
         if isinstance(item, Tensor):
             data = item._data
-            if data.dtype.kind in "iu" and data.ndim == 0:
+            if data.dtype.kind in "iu" and data.ndim == 0 and type(data) is _ndarray:
+                out.append(int(data))
+            elif data.dtype.kind in "iu" and data.ndim == 0 and _batched(data) and data.level:
+                # Batched under vmap (one index per sample): an advanced index, as PyTorch's
+                # batching rule takes it (each sample's index may differ, so no view).
+                out.append(data if data.dtype != xp.uint8 else data.astype(xp.int64))
+            elif data.dtype.kind in "iu" and data.ndim == 0:
                 out.append(int(data))
             elif data.dtype.kind in "iub":
                 out.append(data if data.dtype != xp.uint8 else data.astype(bool))
@@ -155,15 +161,44 @@ def _check_mask(mask) -> None:
         raise RuntimeError(_MASK_ERROR)
 
 
-def _check_bounds(advanced: list, shape: tuple) -> None:
+def _check_bounds(advanced: list, data) -> None:
     """PyTorch's error for an integer index out of range (the index at `advanced[d]` indexes
-    dim d of the view)."""
+    dim d of the view, whose array is `data`)."""
+    shape = data.shape
     for d, item in enumerate(advanced):
         if item is not None and item.dtype.kind != "b" and item.size:
             size = shape[d]
+            if type(item) is not _ndarray:  # batched under vmap: every sample's indices
+                item, dim = _samples(item), _batched_dim(advanced, d, data, item)
+            else:
+                dim = d
             if item.max() >= size or item.min() < -size:
                 bad = item.max() if item.max() >= size else item.min()
-                raise IndexError(f"index {bad} is out of bounds for dimension {d} with size {size}")
+                raise IndexError(
+                    f"index {bad} is out of bounds for dimension {dim} with size {size}")
+
+
+def _samples(a):
+    """The plain array of every sample of a batched array (its levels' batch dims in front)."""
+    while type(a) is not _ndarray and hasattr(a, "value"):
+        a = a.value
+    return xp.asarray(a)
+
+
+def _batched_dim(advanced: list, d: int, data, index) -> int:
+    """The dim PyTorch's error names for a batched index at `advanced[d]`: its batching rule
+    indexes with the advanced indices first, after an arange for each level the data and the
+    index are both batched at (data lifted for the index, a stride-0 batch, is not batched)."""
+    own = set()
+    while type(data) is not _ndarray and hasattr(data, "value"):
+        if getattr(data, "level", 0) and data.value.strides[0]:
+            own.add(data.level)
+        data = data.value
+    shared = 0
+    while type(index) is not _ndarray and hasattr(index, "value"):
+        shared += getattr(index, "level", 0) in own
+        index = index.value
+    return sum(a is not None for a in advanced[:d]) + shared
 
 
 def _advanced_key(advanced: list) -> tuple | None:
@@ -238,7 +273,7 @@ def getitem(self: Tensor, index) -> Tensor:
     key = _advanced_key(advanced)
     if key is None:
         return view if view is not self else _alias(self)
-    _check_bounds(advanced, view._data.shape)
+    _check_bounds(advanced, view._data)
     return record(IndexBackward0, view._data[key], (view,), key=key)
 
 
@@ -253,7 +288,7 @@ def setitem(self: Tensor, index, value) -> None:
     value = _fit_value(value, view._data.shape if key is None else None)
     if key is not None and not (value._data.ndim == 0 and _is_mask(index)):
         _check_put_dtype(view, value)  # (a 0-dim value under a mask is cast, by masked_fill_)
-    _check_bounds(advanced, view._data.shape)
+    _check_bounds(advanced, view._data)
     # Forward-mode AD goes the op's way even when nothing is recorded: the op gives the tangent.
     if not check_inplace(view, (value,)) and not _fw.active:
         src = value._data
