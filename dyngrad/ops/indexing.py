@@ -45,13 +45,13 @@ def _normalize(index) -> list:
     for item in index:
         if isinstance(item, Tensor):
             data = item._data
-            if data.dtype.kind in "iu" and data.ndim == 0 and type(data) is _ndarray:
+            if data.dtype.kind == "i" and data.ndim == 0 and type(data) is _ndarray:
                 out.append(int(data))
-            elif data.dtype.kind in "iu" and data.ndim == 0 and _batched(data) and data.level:
+            elif data.dtype.kind == "i" and data.ndim == 0 and _batched(data) and data.level:
                 # Batched under vmap (one index per sample): an advanced index, as PyTorch's
                 # batching rule takes it (each sample's index may differ, so no view).
-                out.append(data if data.dtype != xp.uint8 else data.astype(xp.int64))
-            elif data.dtype.kind in "iu" and data.ndim == 0:
+                out.append(data)
+            elif data.dtype.kind == "i" and data.ndim == 0:
                 out.append(int(data))
             elif data.dtype.kind in "iub":
                 out.append(data if data.dtype != xp.uint8 else data.astype(bool))
@@ -168,12 +168,15 @@ def _check_bounds(advanced: list, data) -> None:
     for d, item in enumerate(advanced):
         if item is not None and item.dtype.kind != "b" and item.size:
             size = shape[d]
-            if type(item) is not _ndarray:  # batched under vmap: every sample's indices
-                item, dim = _samples(item), _batched_dim(advanced, d, data, item)
-            else:
-                dim = d
-            if item.max() >= size or item.min() < -size:
-                bad = item.max() if item.max() >= size else item.min()
+            batched = type(item) is not _ndarray  # under vmap: check every sample's indices
+            values = _samples(item) if batched else item
+            if values.max() >= size or values.min() < -size:
+                bad = values.max() if values.max() >= size else values.min()
+                # PyTorch numbers the index among the advanced ones (its kernel indexes with
+                # them first), after the vmap levels the data and the index share
+                dim = sum(a is not None for a in advanced[:d])
+                if batched:
+                    dim += _shared_levels(data, item)
                 raise IndexError(
                     f"index {bad} is out of bounds for dimension {dim} with size {size}")
 
@@ -185,10 +188,10 @@ def _samples(a):
     return xp.asarray(a)
 
 
-def _batched_dim(advanced: list, d: int, data, index) -> int:
-    """The dim PyTorch's error names for a batched index at `advanced[d]`: its batching rule
-    indexes with the advanced indices first, after an arange for each level the data and the
-    index are both batched at (data lifted for the index, a stride-0 batch, is not batched)."""
+def _shared_levels(data, index) -> int:
+    """How many vmap levels the data and a batched index share: PyTorch's batching rule indexes
+    with an arange for each of them before the advanced indices (data lifted for the index, a
+    stride-0 batch, does not count)."""
     own = set()
     while type(data) is not _ndarray and hasattr(data, "value"):
         if getattr(data, "level", 0) and data.value.strides[0]:
@@ -198,7 +201,7 @@ def _batched_dim(advanced: list, d: int, data, index) -> int:
     while type(index) is not _ndarray and hasattr(index, "value"):
         shared += getattr(index, "level", 0) in own
         index = index.value
-    return sum(a is not None for a in advanced[:d]) + shared
+    return shared
 
 
 def _advanced_key(advanced: list) -> tuple | None:

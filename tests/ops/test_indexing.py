@@ -2,6 +2,8 @@
 steps, None, Ellipsis, boolean masks, integer lists and tensors, mixed basic and advanced),
 with values, grad_fn names, first and second order gradients, and PyTorch's errors."""
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -118,8 +120,32 @@ def test_getitem_errors(name):
     if isinstance(index, np.ndarray):
         check_error(lambda lib: lib.ones(4, 5)[lib.tensor(index)])
         return
-    match = "type" if name in ("float", "oob_list", "oob_neg_list") else "exact"
+    match = "type" if name == "float" else "exact"
     check_error(lambda lib: lib.ones(4, 5, 6)[index], match=match)
+
+
+@pytest.mark.parametrize("index", [
+    (slice(None), slice(None), [5]), (slice(None), [5]), ([0], slice(None), [7]),
+    (slice(None), [1], [7]), (Ellipsis, [7]), (None, Ellipsis, [7]), (Ellipsis, None, [7]),
+    (None, [5]), ([0], 0, [7]), (slice(None), None, [1], [7]), ([[0]], [[9]]),
+], ids=str)
+def test_out_of_range_index_names_its_place_among_the_advanced_ones(index):
+    """PyTorch's message numbers an out-of-range index tensor among the advanced indices (its
+    kernel indexes with them first), not by the dim it indexes."""
+    check_error(lambda lib: lib.zeros(2, 3, 4)[index])
+
+
+def test_zero_dim_uint8_index_is_a_mask():
+    """A 0-dim uint8 tensor indexes as a (legacy byte) mask, not as an integer."""
+    def prog(lib):
+        x = lib.arange(15.0).reshape(5, 3)
+        y = x.clone()
+        y[lib.tensor(0, dtype=lib.uint8)] = 7.0
+        return [x[lib.tensor(1, dtype=lib.uint8)], x[lib.tensor(0, dtype=lib.uint8)], y]
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # torch: uint8 indexing is deprecated
+        assert_same_outputs(prog(dyngrad), prog(torch), "0-dim uint8 index")
 
 
 def test_getitem_tensor_index_errors():
