@@ -99,7 +99,8 @@ def _basic(x: Tensor, index) -> tuple[Tensor, list]:
     if used > nd:
         raise IndexError(f"too many indices for tensor of dimension {nd}")
     out, dim, advanced = x, 0, []
-    for item in items:
+    bad_mask = None  # raised after the basic indexing, as PyTorch does (it shows that view)
+    for pos, item in enumerate(items):
         if item is Ellipsis:
             skip = nd - used
             advanced.extend([None] * skip)
@@ -110,9 +111,9 @@ def _basic(x: Tensor, index) -> tuple[Tensor, list]:
             dim += 1
         elif isinstance(item, int):
             size = out._data.shape[dim]
-            if not -size <= item < size:
+            if not -size <= item < size:  # (PyTorch names the int's place in the index)
                 raise IndexError(
-                    f"index {item} is out of bounds for dimension {dim} with size {size}"
+                    f"index {item} is out of bounds for dimension {pos} with size {size}"
                 )
             out = select(out, dim, item)
         elif isinstance(item, slice):
@@ -134,18 +135,21 @@ def _basic(x: Tensor, index) -> tuple[Tensor, list]:
         elif item.dtype == xp.bool_:
             _check_mask(item)
             shape = out._data.shape[dim:dim + item.ndim]
-            if item.shape != shape:
+            if item.shape != shape and bad_mask is None:
                 k = next(i for i, (a, b) in enumerate(zip(item.shape, shape, strict=False))
                          if a != b)
-                raise IndexError(
-                    f"The shape of the mask {list(item.shape)} at index {k} does not match the "
-                    f"shape of the indexed tensor {list(out._data.shape)} at index {dim + k}"
-                )
+                bad_mask = (item.shape, k, dim + k)
             advanced.extend(xp.nonzero(item))
             dim += item.ndim
         else:
             advanced.append(item)  # bounds: `_check_bounds`, later, as PyTorch checks them
             dim += 1
+    if bad_mask is not None:
+        shape, k, at = bad_mask
+        raise IndexError(
+            f"The shape of the mask {list(shape)} at index {k} does not match the shape of the "
+            f"indexed tensor {list(out._data.shape)} at index {at}"
+        )
     return out, advanced
 
 
