@@ -6,6 +6,8 @@ unsqueeze); what remains (integer arrays, boolean masks) is one advanced-indexin
 
 from __future__ import annotations
 
+import warnings
+
 from dyngrad._backend import xp
 from dyngrad._tensor import Tensor, bump_version
 from dyngrad.autograd import forward_ad
@@ -17,6 +19,8 @@ from dyngrad.ops.inplace import apply_inplace, check_inplace, check_overlap, wri
 from dyngrad.ops.shape import as_view, select, slice_dim, unsqueeze
 
 _fw = forward_ad.state
+_UINT8_INDEX = ("indexing with dtype torch.uint8 is now deprecated, please use a dtype torch.bool "
+                "instead.")
 _ndarray = xp.ndarray
 
 __all__ = ["index_put", "unravel_index"]
@@ -54,7 +58,11 @@ def _normalize(index) -> list:
             elif data.dtype.kind == "i" and data.ndim == 0:
                 out.append(int(data))
             elif data.dtype.kind in "iub":
-                out.append(data if data.dtype != xp.uint8 else data.astype(bool))
+                if data.dtype == xp.uint8:  # a legacy byte mask (a 0-dim one: no warning)
+                    if data.ndim:
+                        warnings.warn(_UINT8_INDEX, UserWarning, stacklevel=3)
+                    data = data.astype(bool)
+                out.append(data)
             else:
                 raise IndexError(
                     "tensors used as indices must be long, int, byte or bool tensors"
@@ -290,6 +298,12 @@ def setitem(self: Tensor, index, value) -> None:
         if not isinstance(value, bool | int | float | complex | xp.generic | xp.ndarray):
             value = xp.asarray(value)
         value = Tensor._make(xp.asarray(value, dtype=self._data.dtype))
+    if value._data.ndim == 0:  # PyTorch's masked_fill_ path takes no byte mask
+        mask = _only_advanced(index)
+        if isinstance(mask, Tensor) and mask._data.dtype == xp.uint8 and mask._data.ndim:
+            raise RuntimeError(
+                "masked_fill_ only supports boolean masks, but got mask with dtype unsigned char"
+            )
     view, advanced = _basic(self, index)  # records nothing unless the write is recorded
     key = _advanced_key(advanced)
     value = _fit_value(value, view._data.shape if key is None else None)
@@ -313,16 +327,19 @@ def setitem(self: Tensor, index, value) -> None:
         apply_inplace(view, index_put, key, value, name="index_put_")
 
 
-def _is_mask(index) -> bool:
-    """Whether PyTorch writes a 0-dim value through `index` with masked_fill_ (casting it):
-    the index's only advanced part is one boolean tensor or list."""
+def _only_advanced(index):
+    """The index's advanced part (a tensor or list) when it has exactly one, else None."""
     items = index if isinstance(index, tuple) else (index,)
     advanced = [i for i in items if not (
         i is None or i is Ellipsis or isinstance(i, slice)
         or isinstance(i, int | xp.integer) and not isinstance(i, bool))]
-    if len(advanced) != 1:
-        return False
-    (a,) = advanced
+    return advanced[0] if len(advanced) == 1 else None
+
+
+def _is_mask(index) -> bool:
+    """Whether PyTorch writes a 0-dim value through `index` with masked_fill_ (casting it):
+    the index's only advanced part is one boolean tensor or list."""
+    a = _only_advanced(index)
     if isinstance(a, Tensor):
         return a._data.dtype == xp.bool_
     return isinstance(a, list) and bool(a) and all(type(v) is bool for v in a)

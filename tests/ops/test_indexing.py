@@ -135,6 +135,41 @@ def test_out_of_range_index_names_its_place_among_the_advanced_ones(index):
     check_error(lambda lib: lib.zeros(2, 3, 4)[index])
 
 
+@pytest.mark.parametrize("index", ["mask", "mask and list", "0-dim", "write"])
+def test_uint8_index_deprecation_warning(index):
+    """PyTorch warns that a uint8 (byte) mask is deprecated; not for a 0-dim one."""
+    def warned(lib):
+        x = lib.arange(15.0).reshape(5, 3)
+        mask = lib.tensor([1, 0, 1, 0, 1], dtype=lib.uint8)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            if index == "mask":
+                x[mask]
+            elif index == "mask and list":
+                x[[0], mask[:3]]
+            elif index == "0-dim":
+                x[lib.tensor(1, dtype=lib.uint8)]
+            else:
+                x[mask] = lib.ones(3)
+        # (torch appends where in its C++ sources the warning was raised)
+        return [(w.category, str(w.message).split(" (Triggered internally")[0]) for w in caught]
+
+    assert warned(dyngrad) == warned(torch)
+
+
+@pytest.mark.parametrize("value", ["number", "0-dim"])
+def test_uint8_mask_cannot_fill(value):
+    """A number written through a byte mask goes PyTorch's masked_fill_ way, which refuses it."""
+    def write(lib):
+        x = lib.zeros(5, 3)
+        mask = lib.tensor([1, 0, 1, 0, 1], dtype=lib.uint8)
+        x[mask] = 2.0 if value == "number" else lib.tensor(2.0)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        check_error(write)
+
+
 def test_zero_dim_uint8_index_is_a_mask():
     """A 0-dim uint8 tensor indexes as a (legacy byte) mask, not as an integer."""
     def prog(lib):
