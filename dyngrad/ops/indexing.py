@@ -49,14 +49,13 @@ def _normalize(index) -> list:
     for item in index:
         if isinstance(item, Tensor):
             data = item._data
-            if data.dtype.kind == "i" and data.ndim == 0 and type(data) is _ndarray:
-                out.append(int(data))
-            elif data.dtype.kind == "i" and data.ndim == 0 and _batched(data) and data.level:
-                # Batched under vmap (one index per sample): an advanced index, as PyTorch's
-                # batching rule takes it (each sample's index may differ, so no view).
-                out.append(data)
-            elif data.dtype.kind == "i" and data.ndim == 0:
-                out.append(int(data))
+            if data.dtype.kind == "i" and data.ndim == 0:
+                if type(data) is not _ndarray and _batched(data) and data.level:
+                    # Batched under vmap (one index per sample): an advanced index, as
+                    # PyTorch's batching rule takes it (each sample's index may differ: no view).
+                    out.append(data)
+                else:
+                    out.append(int(data))
             elif data.dtype.kind in "iub":
                 if data.dtype == xp.uint8:  # a legacy byte mask (a 0-dim one: no warning)
                     if data.ndim:
