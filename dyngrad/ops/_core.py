@@ -11,7 +11,7 @@ import functools
 
 from dyngrad import _dtype
 from dyngrad._backend import ndarray, scalar_operand, xp
-from dyngrad._tensor import Tensor, make_tensor
+from dyngrad._tensor import _FRESH_VERSION, Tensor, make_tensor
 from dyngrad.autograd import anomaly_mode, forward_ad, grad_mode
 from dyngrad.autograd.node import INFERENCE_SAVED, SavedOutput, _seq, expose, link, saved_hooks
 
@@ -92,7 +92,14 @@ def record(cls, data, inputs: tuple, save: tuple = (), **attrs) -> Tensor:
         node.__dict__.update(attrs)
         if not cls._exposed.issuperset(attrs):
             expose(cls, attrs)
-    out = _make(data, True, node)
+    # `make_tensor(data, True, node)`, inlined (grad mode is on, so this is no inference tensor)
+    out = _new(Tensor)
+    out._data = data
+    out._requires_grad = True
+    out._grad_fn = node
+    out._grad = out._accum = out._view = out._x = None
+    out._vc = _FRESH_VERSION
+    out._output_nr = 0
     # A saved tensor is kept as (tensor, its version now), the op's own output as a
     # SavedOutput, other items as `_saved_item` says.
     if not save:
