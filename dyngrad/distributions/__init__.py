@@ -4,7 +4,10 @@ reparameterized (pathwise-differentiable) sampling, built on dyngrad's different
 Score-function estimators use `log_prob`; pathwise estimators use `rsample`, whose draws are
 differentiable functions of the parameters. `transforms` and `constraint_registry` give the
 bijections between unconstrained and constrained spaces; `kl` the closed-form KL divergences.
-Draws come from dyngrad's generator, so their values differ from PyTorch's (the laws agree).
+Draws come from dyngrad's generator, PyTorch's own stream: after the same `manual_seed`, samplers
+built on uniforms, normals and the other fills (Normal, Uniform, Bernoulli, Categorical, ...) give
+PyTorch's values (up to float rounding in their transforms); the Gamma family and Poisson sample
+with their own algorithms, so their values differ (the laws agree).
 """
 
 from dyngrad.distributions import constraints, transforms

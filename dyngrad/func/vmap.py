@@ -127,10 +127,11 @@ def _install_lifts() -> None:
 
 
 # --- randomness --------------------------------------------------------------------------------
-# where the `size` argument sits in the numpy.random.Generator methods dyngrad samples with
-_SIZE_ARG = {"random": 0, "standard_normal": 0, "standard_cauchy": 0, "standard_exponential": 0,
-             "integers": 2, "normal": 2, "uniform": 2, "binomial": 2, "exponential": 1,
-             "geometric": 1, "lognormal": 2, "poisson": 1, "gamma": 2, "beta": 2}
+# where the `size` argument sits in the samplers of dyngrad's stream (ops/_mt19937.py), and in
+# the methods of the numpy.random.Generator it hands out for the others
+_SIZE_ARG = {"uniform": 0, "normal": 0, "integers": 0, "full_range": 0, "bernoulli": 0,
+             "standard_cauchy": 0, "binomial": 2, "exponential": 1, "geometric": 1,
+             "lognormal": 2, "poisson": 1, "gamma": 2, "beta": 2}
 
 
 class _VmapRng:
@@ -146,6 +147,8 @@ class _VmapRng:
             return attr
         if self.mode == "error":
             raise RuntimeError(RANDOM_ERROR)
+        if name == "numpy":  # a NumPy generator, wrapped the same way
+            return lambda: _VmapRng(attr(), self.mode, self.level, self.batch_size)
         return functools.partial(self._different, name, attr)
 
     def _different(self, name: str, fn, *args, **kwargs):
@@ -159,7 +162,7 @@ class _VmapRng:
         else:
             size = args.pop(pos)
         size = () if size is None else (size,) if isinstance(size, int) else tuple(size)
-        kwargs["size"] = (self.batch_size, *size)
+        args.insert(pos, (self.batch_size, *size))
         return BatchedArray(fn(*args, **kwargs), self.level)
 
 

@@ -143,7 +143,7 @@ def native_dropout(input, p: float, train) -> tuple:
     if train is False:
         keep, scale = xp.ones(a.shape, bool), 1.0
     else:
-        keep = _rng(None).random(a.shape) >= p
+        keep = _rng(None).bernoulli(a.shape, 1 - p)
         scale = 0.0 if p == 1 else 1 / (1 - p)
     factor = keep * scale
     out = linear_op(input, lambda v: (v * factor).astype(v.dtype, copy=False),

@@ -1,9 +1,10 @@
 """Random numbers: generators and seeding, sampling factories, and the in-place random fills.
 
-A `Generator` owns its own stream, a NumPy `Generator(PCG64)`. Seeding makes dyngrad
-reproducible run to run, but the numbers differ from PyTorch's (which uses a Mersenne Twister and
-its own transforms): code that prints random values prints other values (docs/differences.md).
-Shapes, dtypes, argument checks, error messages and grad_fn names follow PyTorch.
+A `Generator` owns its own stream: PyTorch's Mersenne Twister and the transforms of PyTorch's CPU
+kernels (`_mt19937.Stream`), so after `manual_seed(s)` rand, randn, randint, randperm, the
+in-place fills, bernoulli and dropout give PyTorch's numbers (docs/differences.md lists the
+samplers that do not yet). Shapes, dtypes, argument checks, error messages and grad_fn names
+follow PyTorch.
 
 Sampled values do not depend differentiably on their parameters, so every node here passes zero
 gradients back (PyTorch's convention: `normal(mean, std)` gives zero gradient to mean and std).
@@ -20,6 +21,7 @@ from dyngrad._tensor import Tensor
 from dyngrad.autograd.node import Node
 from dyngrad.ops import _poly as P
 from dyngrad.ops._core import check_broadcast, method, record
+from dyngrad.ops._mt19937 import STATE_SIZE, Stream
 from dyngrad.ops.arithmetic import NotImplemented  # noqa: A004 - PyTorch's node name
 from dyngrad.ops.creation import _new_tensor, _size_args
 from dyngrad.ops.inplace import apply_inplace
@@ -31,7 +33,6 @@ __all__ = [
 ]
 
 _DEFAULT_SEED = 67280421310721  # what a new torch.Generator() starts from
-_STATE_SIZE = 45  # bytes: PCG64 state (16), increment (16), has_uint32 (1), uinteger (4), seed (8)
 
 
 # --- generators --------------------------------------------------------------------------------
@@ -44,7 +45,7 @@ class Generator:
 
     def _set_seed(self, seed: int) -> None:
         self._seed = seed
-        self._rng = xp.random.Generator(xp.random.PCG64(seed))
+        self._rng = Stream(seed)
 
     @property
     def device(self) -> device:
@@ -68,14 +69,8 @@ class Generator:
         return self._seed
 
     def get_state(self) -> Tensor:
-        """The stream's state as a uint8 tensor (for `set_state`)."""
-        st = self._rng.bit_generator.state
-        parts = [
-            st["state"]["state"].to_bytes(16, "little"), st["state"]["inc"].to_bytes(16, "little"),
-            bytes([st["has_uint32"]]), int(st["uinteger"]).to_bytes(4, "little"),
-            self._seed.to_bytes(8, "little"),
-        ]
-        return Tensor._make(xp.frombuffer(b"".join(parts), xp.uint8).copy())
+        """The stream's state as a uint8 tensor, in PyTorch's layout (for `set_state`)."""
+        return Tensor._make(xp.frombuffer(self._rng.get_state(), xp.uint8).copy())
 
     def set_state(self, new_state) -> Generator:
         if not isinstance(new_state, Tensor):
@@ -83,20 +78,13 @@ class Generator:
         if new_state._data.dtype != xp.uint8:
             raise TypeError("RNG state must be a torch.ByteTensor")
         raw = new_state._data.tobytes()
-        if len(raw) != _STATE_SIZE:
+        if len(raw) != STATE_SIZE:
             raise RuntimeError(
-                f"Expected a CPUGeneratorImplState of size {_STATE_SIZE} but found the input RNG "
+                f"Expected a CPUGeneratorImplState of size {STATE_SIZE} but found the input RNG "
                 f"state size to be {len(raw)}"
             )
-        bit_gen = xp.random.PCG64()
-        bit_gen.state = {
-            "bit_generator": "PCG64",
-            "state": {"state": int.from_bytes(raw[:16], "little"),
-                      "inc": int.from_bytes(raw[16:32], "little")},
-            "has_uint32": raw[32], "uinteger": int.from_bytes(raw[33:37], "little"),
-        }
-        self._rng = xp.random.Generator(bit_gen)
-        self._seed = int.from_bytes(raw[37:], "little")
+        self._rng = Stream.from_state(raw)
+        self._seed = self._rng.seed
         return self
 
 
@@ -139,7 +127,7 @@ def fork_rng(devices=None, enabled: bool = True, **kwargs):
         set_rng_state(state)
 
 
-def _rng(generator) -> xp.random.Generator:
+def _rng(generator) -> Stream:
     return (default_generator if generator is None else generator)._rng
 
 
@@ -151,30 +139,27 @@ def _kernel_dtype_error(kernel: str, np_dtype) -> NotImplementedError:
 
 
 def _uniform(rng, shape, dt, low=0.0, high=1.0):
-    """Uniform floats in [low, high) of dtype `dt` (float16 values that round up are clamped)."""
-    if dt.kind == "c":
-        real = dt.type(0).real.dtype
-        return (_uniform(rng, shape, real, low, high)
-                + 1j * _uniform(rng, shape, real, low, high)).astype(dt)
-    if dt.kind != "f":
+    """Uniform floats in [low, high) of dtype `dt`."""
+    if dt.kind not in "fc":
         raise _kernel_dtype_error("check_uniform_bounds", dt)
-    if dt == xp.float16:
-        u = rng.random(shape, dtype=xp.float32)
-        return xp.minimum(low + (high - low) * u, xp.nextafter(xp.float16(high), xp.float16(low)),
-                          dtype=xp.float32).astype(dt)
-    u = rng.random(shape, dtype=dt)
-    return u if (low, high) == (0.0, 1.0) else (low + (high - low) * u).astype(dt, copy=False)
+    return rng.uniform(shape, dt, low, high)
 
 
-def _normal(rng, shape, dt, mean=0.0, std=1.0):
-    if dt.kind == "c":  # real and imaginary parts each of variance 1/2
-        real = dt.type(0).real.dtype
-        z = _normal(rng, shape, real) + 1j * _normal(rng, shape, real)
-        return (mean + std * z / xp.sqrt(2)).astype(dt)
-    if dt.kind != "f":
+def _normal(rng, shape, dt, mean=0.0, std=1.0, contiguous=True):
+    if dt.kind not in "fc":
         raise _kernel_dtype_error("normal_kernel_cpu", dt)
-    z = rng.standard_normal(shape, dtype=xp.float64 if dt == xp.float64 else xp.float32)
-    return (z if (mean, std) == (0.0, 1.0) else mean + std * z).astype(dt, copy=False)
+    return rng.normal(shape, dt, mean, std, contiguous)
+
+
+def _in_memory_order(a, draw, *alongside):
+    """`draw(shape, contiguous, *alongside)` for array `a`, drawn in the order of a's memory,
+    as PyTorch's serial kernels walk a strided tensor (a transposed view is filled along its
+    base); arrays `alongside`, of a's shape, are walked with it."""
+    if a.flags.c_contiguous:
+        return draw(a.shape, True, *alongside)
+    order = sorted(range(a.ndim), key=lambda i: -abs(a.strides[i]))
+    data = draw(tuple(a.shape[i] for i in order), False, *(b.transpose(order) for b in alongside))
+    return data.transpose(xp.argsort(order))
 
 
 def _factory_dtype(dtype) -> xp.dtype:
@@ -233,7 +218,7 @@ def _check_int_range(low: int, high: int, dt) -> None:
 
 def _integers(rng, low: int, high: int, shape, dt):
     """Integers drawn from [low, high), stored as dtype `dt`."""
-    return rng.integers(low, high, size=shape, dtype=xp.int64).astype(dt, copy=False)
+    return rng.integers(shape, dt, low, high)
 
 
 def randint(*args, size=None, low=None, high=None, generator=None, out=None, dtype=None,
@@ -366,7 +351,12 @@ def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, la
         cls, inputs = NormalBackward2, (std,)
     dt = (mean if mean_t else std)._data.dtype
     shape = xp.broadcast_shapes(xp.shape(m), xp.shape(s))
-    data = (m + s * _normal(rng, shape, dt)).astype(dt, copy=False)
+    # PyTorch's order: standard normals (scaled by a number std in the kernel), then * std, + mean
+    if std_t:
+        data = (_normal(rng, shape, dt) * s).astype(dt, copy=False) + m
+    else:
+        data = _normal(rng, shape, dt, 0.0, s) + m
+    data = data.astype(dt, copy=False)
     res = record(cls, data, inputs)
     if out is None:
         return res
@@ -376,7 +366,12 @@ def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, la
 
 
 def _bernoulli_sample(rng, p, shape, dt):
-    return (rng.random(shape) < p).astype(dt)
+    """1 with probability p (a number, or an array broadcast to `shape`), as dtype `dt`."""
+    if isinstance(p, xp.ndarray):
+        if p.dtype.kind != "f":
+            p = p.astype(xp.float32)
+        return rng.bernoulli_tensor(xp.broadcast_to(p, shape)).astype(dt)
+    return rng.bernoulli(shape, p).astype(dt)
 
 
 def bernoulli(input, p=None, *, generator=None, out=None) -> Tensor:
@@ -425,21 +420,12 @@ def multinomial(input, num_samples: int, replacement: bool = False, *, generator
         raise RuntimeError(
             "cannot sample n_sample > prob_dist.size(-1) samples without replacement"
         )
-    rows = w.reshape(-1, w.shape[-1]).astype(xp.float64)
+    rows = w.reshape(-1, w.shape[-1])
     if not xp.isfinite(rows).all() or (rows < 0).any():
         raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
     if (rows.sum(axis=1) <= 0).any():
         raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
-    rng = _rng(generator)
-    if replacement:
-        cdf = xp.cumsum(rows, axis=1)
-        u = rng.random((rows.shape[0], num_samples)) * cdf[:, -1:]
-        idx = xp.stack([xp.searchsorted(c, r, side="right") for c, r in zip(cdf, u, strict=True)])
-        idx = xp.minimum(idx, rows.shape[1] - 1)
-    else:  # weighted sampling without replacement: the largest keys u ** (1 / w) win
-        with xp.errstate(divide="ignore"):
-            keys = rng.random(rows.shape) ** (1.0 / rows)
-        idx = xp.argsort(-keys, axis=1, kind="stable")[:, :num_samples]
+    idx = _rng(generator).multinomial(rows, num_samples, replacement)
     data = idx.reshape(w.shape[:-1] + (num_samples,)).astype(xp.int64)
     return _finish(data, False, out)
 
@@ -455,7 +441,7 @@ def poisson(input, generator=None) -> Tensor:
     if not (rates >= 0).all():
         raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
     finite = xp.isfinite(rates)
-    counts = _rng(generator).poisson(xp.where(finite, rates, 0.0))
+    counts = _rng(generator).numpy().poisson(xp.where(finite, rates, 0.0))
     data = xp.where(finite, counts, xp.iinfo(xp.int64).min).astype(rates.dtype)  # inf: PyTorch
     return record(PoissonBackward0, data, (input,))  # casts its int64 overflow
 
@@ -481,7 +467,7 @@ def binomial(count, prob, generator=None) -> Tensor:
     n, p = xp.broadcast_arrays(n, p)
     valid = ~xp.isnan(p) & xp.isfinite(n)
     trials = xp.where(valid, xp.floor(xp.clip(n, 0, None)), 0).astype(xp.int64)
-    draws = _rng(generator).binomial(trials, xp.where(valid, xp.clip(p, 0, 1), 0))
+    draws = _rng(generator).numpy().binomial(trials, xp.where(valid, xp.clip(p, 0, 1), 0))
     data = xp.where(valid, draws, xp.nan).astype(n.dtype)
     return record(NotImplemented, data, (count, prob), op="binomial")
 
@@ -509,20 +495,27 @@ def _uniform_fill(rng, t, low=0.0, high=1.0):
             f"uniform_ expects to return a [from, to) range, but found from={_fmt(low)} > "
             f"to={_fmt(high)}"
         )
-    return _uniform(rng, t._data.shape, t._data.dtype, low, high), UniformBackward0, ()
+    dt = t._data.dtype
+    data = _in_memory_order(t._data, lambda shape, _: _uniform(rng, shape, dt, low, high))
+    return data, UniformBackward0, ()
 
 
 def _normal_fill(rng, t, mean=0.0, std=1.0):
     _check_std(std)
-    return _normal(rng, t._data.shape, t._data.dtype, mean, std), NormalBackward0, ()
+    dt = t._data.dtype
+    data = _in_memory_order(t._data, lambda shape, c: _normal(rng, shape, dt, mean, std, c))
+    return data, NormalBackward0, ()
 
 
 def _bernoulli_fill(rng, t, p=0.5):
-    shape, dt = t._data.shape, t._data.dtype
+    a, dt = t._data, t._data.dtype
     if isinstance(p, Tensor):
-        return _bernoulli_sample(rng, p._data, shape, dt), BernoulliBackward1, (p,)
+        probs = xp.broadcast_to(p._data, a.shape)
+        data = _in_memory_order(a, lambda shape, _, q: _bernoulli_sample(rng, q, shape, dt), probs)
+        return data, BernoulliBackward1, (p,)
     _check_p("bernoulli_", p)
-    return _bernoulli_sample(rng, p, shape, dt), BernoulliBackward2, ()
+    return _in_memory_order(a, lambda shape, _: _bernoulli_sample(rng, p, shape, dt)), \
+        BernoulliBackward2, ()
 
 
 def _random_fill(rng, t, low=None, high=None):
@@ -530,19 +523,15 @@ def _random_fill(rng, t, low=None, high=None):
     random_(from, to) draw from [from, to)."""
     dt = t._data.dtype
     if low is None:  # random_()
-        cls, low = RandomBackward2, 0
-        if dt.kind == "f":
-            high = 2 ** (xp.finfo(dt).nmant + 1) + 1
-        elif dt.kind == "b":
-            high = 2
-        else:
-            high = int(xp.iinfo(dt).max) + 1
-    elif high is None:  # random_(to)
+        return _in_memory_order(t._data, lambda shape, _: rng.full_range(shape, dt)), \
+            RandomBackward2, ()
+    if high is None:  # random_(to)
         cls, low, high = RandomBackward1, 0, low
     else:
         cls = RandomBackward0
-    _check_int_range(int(low), int(high), dt)
-    return _integers(rng, int(low), int(high), t._data.shape, dt), cls, ()
+    low, high = int(low), int(high)
+    _check_int_range(low, high, dt)
+    return _in_memory_order(t._data, lambda shape, _: _integers(rng, low, high, shape, dt)), cls, ()
 
 
 def _continuous_only(name: str, t, type_name) -> None:
@@ -558,7 +547,8 @@ def _exponential_fill(rng, t, lambd=1.0):
     if not lambd > 0:
         raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={_fmt(lambd)}")
     dt = t._data.dtype
-    return rng.exponential(1.0 / lambd, t._data.shape).astype(dt), ExponentialBackward0, ()
+    data = _in_memory_order(t._data, lambda size, _: rng.exponential(size, dt, lambd))
+    return data, ExponentialBackward0, ()
 
 
 def _cauchy_fill(rng, t, median=0.0, sigma=1.0):
@@ -567,8 +557,9 @@ def _cauchy_fill(rng, t, median=0.0, sigma=1.0):
     _continuous_only("Cauchy", t, lambda t: _c_name(t.dtype))
     if not sigma > 0:
         raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={_fmt(sigma)}")
-    data = median + sigma * rng.standard_cauchy(t._data.shape)
-    return data.astype(t._data.dtype), CauchyBackward0, ()
+    dt = t._data.dtype
+    data = _in_memory_order(t._data, lambda size, _: rng.cauchy(size, dt, median, sigma))
+    return data, CauchyBackward0, ()
 
 
 def _log_normal_fill(rng, t, mean=1.0, std=2.0):
@@ -576,14 +567,17 @@ def _log_normal_fill(rng, t, mean=1.0, std=2.0):
         raise _kernel_dtype_error("log_normal_cpu", t._data.dtype)
     if not std > 0:
         raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={_fmt(std)}")
-    data = rng.lognormal(mean, std, t._data.shape)
-    return data.astype(t._data.dtype), LogNormalBackward0, ()
+    dt = t._data.dtype
+    data = _in_memory_order(t._data, lambda size, _: rng.log_normal(size, dt, mean, std))
+    return data, LogNormalBackward0, ()
 
 
 def _geometric_fill(rng, t, p):
     if not 0 < p < 1:
         raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={_fmt(p)}")
-    return rng.geometric(p, t._data.shape).astype(t._data.dtype), GeometricBackward0, ()
+    dt = t._data.dtype
+    data = _in_memory_order(t._data, lambda size, _: rng.geometric(size, dt, p))
+    return data, GeometricBackward0, ()
 
 
 for _name, _sample in (("uniform_", _uniform_fill), ("normal_", _normal_fill),

@@ -1,5 +1,5 @@
-"""Random ops against PyTorch: shapes, dtypes, grad_fn names, zero gradients and errors (values
-differ by design: dyngrad's streams are NumPy PCG64), plus seeding and distribution sanity."""
+"""Random ops against PyTorch: shapes, dtypes, grad_fn names, zero gradients and errors, plus
+seeding and distribution sanity (seeded values: tests/ops/test_random_stream.py)."""
 
 import numpy as np
 import pytest

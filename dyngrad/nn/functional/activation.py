@@ -17,6 +17,7 @@ from dyngrad.ops import _poly as P
 from dyngrad.ops import unary as _unary
 from dyngrad.ops._core import OUT, check_tensor, float_data, method, record
 from dyngrad.ops.inplace import apply_inplace
+from dyngrad.ops.random import _rng
 
 __all__ = [
     "relu", "relu_", "relu6", "leaky_relu", "leaky_relu_", "hardtanh", "hardtanh_", "elu", "elu_",
@@ -284,7 +285,17 @@ class RreluWithNoiseBackward1(RreluWithNoiseBackward0):
 def _rrelu(input, lower, upper, training, cls=RreluWithNoiseBackward0):
     a = float_data(input)
     slope = (lower + upper) / 2
-    if training:
+    if training and type(a) is xp.ndarray:
+        # PyTorch's kernel draws one double slope per element <= 0, in order, between bounds
+        # rounded to the type it computes in
+        nonpositive = a <= 0
+        noise = xp.ones(a.shape, a.dtype)
+        acc = xp.float64 if a.dtype == xp.float64 else xp.float32
+        draws = _rng(None).uniform((int(nonpositive.sum()),), xp.dtype(xp.float64),
+                                   float(acc(lower)), float(acc(upper)))
+        noise[nonpositive] = draws
+        data = a * noise
+    elif training:  # batched under vmap: a slope for every element, kept where it applies
         noise = dyngrad.empty(a.shape, dtype=input.dtype).uniform_(lower, upper)._data
         noise = xp.where(a > 0, 1.0, noise).astype(a.dtype)
         data = a * noise
@@ -299,7 +310,8 @@ def _rrelu(input, lower, upper, training, cls=RreluWithNoiseBackward0):
 def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,
           inplace: bool = False) -> Tensor:
     """Leaky ReLU with a random slope in [lower, upper] (training) or their mean (eval); one
-    RreluWithNoise node either way, as in PyTorch (slopes drawn from dyngrad's generator)."""
+    RreluWithNoise node either way, as in PyTorch (and with PyTorch's slopes after the same
+    manual_seed)."""
     if inplace:
         return apply_inplace(input, _rrelu, lower, upper, training, RreluWithNoiseBackward1,
                              name="rrelu_")

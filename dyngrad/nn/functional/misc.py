@@ -68,7 +68,7 @@ def _dropout(input: Tensor, p: float, training: bool, inplace: bool, feature: bo
              alpha: bool = False) -> Tensor:
     """ATen's dropout: input times a Bernoulli(1 - p) noise (one draw per channel for feature
     dropout), scaled by 1 / (1 - p), or for alpha dropout scaled and shifted so SELU activations
-    keep their mean and variance. Draws from dyngrad's generator (never torch's numbers)."""
+    keep their mean and variance. The noise is PyTorch's after the same manual_seed."""
     _check_p(p)
     if p == 0 or not training or input.numel() == 0:
         return input
