@@ -1,7 +1,10 @@
 """`torch.nn.init`: PyTorch's initialisers, drawing from dyngrad's random generator.
 
-The distributions and their parameters are PyTorch's; the values differ, since the generators do.
-Every initialiser fills the tensor in place without recording a graph and returns it.
+Each makes the same draws, in the same order and with the same arithmetic, as torch/nn/init.py,
+so after the same `manual_seed` (or generator seed) the values are PyTorch's bit for bit; only
+orthogonal_ differs, in the last bits, since its QR decomposition is NumPy's LAPACK in double
+precision rather than PyTorch's. Every initialiser fills the tensor in place without recording
+a graph and returns it.
 """
 
 from __future__ import annotations
@@ -12,7 +15,9 @@ import warnings
 from dyngrad._backend import xp
 from dyngrad._tensor import Tensor
 from dyngrad.autograd.grad_mode import no_grad
+from dyngrad.ops.comparison import where
 from dyngrad.ops.inplace import bump_version
+from dyngrad.ops.random import randperm
 
 __all__ = [
     "calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_",
@@ -75,7 +80,9 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator=None)
 
 def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0,
                   b: float = 2.0, generator=None) -> Tensor:
-    """Fill with N(mean, std^2) truncated to [a, b] (inverse-CDF sampling, as PyTorch)."""
+    """Fill with N(mean, std^2) truncated to [a, b], as PyTorch samples it: when [a, b] holds
+    more than 30% of the mass, redraw the normals that fall outside it; otherwise rejection
+    sampling from U(a, b)."""
     def cdf(x):
         return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
 
@@ -84,13 +91,55 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
             "mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The distribution of "
             "values may be incorrect.", stacklevel=2)
     with no_grad():
-        lo, hi = cdf((a - mean) / std), cdf((b - mean) / std)
-        tensor.uniform_(2 * lo - 1, 2 * hi - 1, generator=generator)
-        tensor.erfinv_()
-        tensor.mul_(std * math.sqrt(2.0))
-        tensor.add_(mean)
-        tensor.clamp_(min=a, max=b)
+        if cdf((b - mean) / std) - cdf((a - mean) / std) > 0.3:
+            _redraw_outside(tensor, mean, std, a, b, generator)
+        else:
+            _rejection_sample(tensor, mean, std, a, b, generator)
         return tensor
+
+
+def _empty_like(tensor: Tensor) -> Tensor:
+    """A buffer laid out in memory as `tensor` is (PyTorch's empty_like), so that random fills
+    walk it in the same order."""
+    return Tensor._make(xp.empty_like(tensor._data))
+
+
+def _redraw_outside(tensor: Tensor, mean: float, std: float, a: float, b: float,
+                    generator) -> None:
+    """Normal samples; every round redraws a whole tensor of them and takes the new value
+    wherever the current one lies outside [a, b] (the bounds as the dtype holds them)."""
+    lo, hi = tensor.new_tensor(a).item(), tensor.new_tensor(b).item()
+    result = tensor.normal_(mean, std, generator=generator)
+    while (mask := (result < lo) | (result > hi)).any():
+        result = where(mask, _empty_like(tensor).normal_(mean, std, generator=generator), result)
+    if result is not tensor:
+        tensor.copy_(result)
+
+
+def _rejection_sample(tensor: Tensor, mean: float, std: float, a: float, b: float,
+                      generator) -> None:
+    """Candidates from U(a, b), each accepted when log(u) <= its log density relative to the
+    peak, u from U(0, 1); every round draws a whole tensor of candidates and of u."""
+    mode = max(a, min(mean, b))
+    log_peak = -0.5 * ((mode - mean) / std) ** 2
+
+    def log_density(c):  # in the tensor's dtype, operation by operation as PyTorch rounds it
+        return c.sub_(mean).div_(std).pow_(2).mul_(-0.5).sub_(log_peak)
+
+    def rejected(c):
+        return accept_buf.uniform_(generator=generator).log_().gt(c)
+
+    candidates, accept_buf = _empty_like(tensor), _empty_like(tensor)
+    tensor.uniform_(a, b, generator=generator)
+    candidates.copy_(tensor)
+    pending = rejected(log_density(candidates))
+    result = tensor
+    while pending.any():
+        candidates.uniform_(a, b, generator=generator)
+        result = where(pending, candidates, result)
+        pending = where(pending, rejected(log_density(candidates)), pending)
+    if result is not tensor:
+        tensor.copy_(result)
 
 
 def _fill(tensor: Tensor, values) -> Tensor:
@@ -137,9 +186,11 @@ def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
 
 
 def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
-    """U(-a, a) with a = gain * sqrt(6 / (fan_in + fan_out))."""
+    """U(-a, a) with a = sqrt(3) * gain * sqrt(2 / (fan_in + fan_out)) (rounded as PyTorch
+    rounds it: the bound's last bit shows in float64 tensors)."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
-    a = gain * math.sqrt(6.0 / float(fan_in + fan_out))
+    std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
+    a = math.sqrt(3.0) * std
     return uniform_(tensor, -a, a, generator)
 
 
@@ -151,12 +202,13 @@ def xavier_normal_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
 
 def kaiming_uniform_(tensor: Tensor, a: float = 0, mode: str = "fan_in",
                      nonlinearity: str = "leaky_relu", generator=None) -> Tensor:
-    """U(-b, b) with b = gain * sqrt(3 / fan) (He et al.)."""
+    """U(-b, b) with b = sqrt(3) * gain / sqrt(fan) (He et al.; rounded as PyTorch rounds it)."""
     if 0 in tensor.shape:
         warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=2)
         return tensor
     fan = _calculate_correct_fan(tensor, mode)
-    bound = math.sqrt(3.0) * calculate_gain(nonlinearity, a) / math.sqrt(fan)
+    std = calculate_gain(nonlinearity, a) / math.sqrt(fan)
+    bound = math.sqrt(3.0) * std
     return uniform_(tensor, -bound, bound, generator)
 
 
@@ -171,33 +223,36 @@ def kaiming_normal_(tensor: Tensor, a: float = 0, mode: str = "fan_in",
 
 
 def orthogonal_(tensor: Tensor, gain: float = 1, generator=None) -> Tensor:
-    """A (semi-)orthogonal matrix from the QR decomposition of a Gaussian one."""
+    """A (semi-)orthogonal matrix from the QR decomposition of a Gaussian one (trailing
+    dimensions flattened), with the signs that make it uniformly distributed. The Gaussian
+    draws are PyTorch's; the QR is NumPy's in double precision, so a result differs from
+    PyTorch's by the rounding error of PyTorch's LAPACK (float32: around 1e-7, up to 1e-5 for
+    large square matrices)."""
     if tensor.ndim < 2:
         raise ValueError("Only tensors with 2 or more dimensions are supported")
     if tensor.numel() == 0:
         return tensor
     rows = tensor.shape[0]
     cols = tensor.numel() // rows
-    flat = Tensor._make(xp.empty((rows, cols), tensor._data.dtype))
-    normal_(flat, 0, 1, generator)
-    m = flat._data.T if rows < cols else flat._data
-    q, r = xp.linalg.qr(m)
+    flat = tensor.new_empty((rows, cols)).normal_(0, 1, generator=generator)._data
+    q, r = xp.linalg.qr(flat.T if rows < cols else flat)
     q = q * xp.sign(xp.diag(r))
     if rows < cols:
         q = q.T
-    return _fill(tensor, (q * gain).reshape(tensor.shape))
+    _fill(tensor, q.reshape(tensor.shape))
+    with no_grad():
+        return tensor.mul_(gain)
 
 
 def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator=None) -> Tensor:
-    """N(0, std^2) with a fraction `sparsity` of each column set to zero."""
+    """N(0, std^2) with a fraction `sparsity` of each column set to zero. As in PyTorch, the
+    zeroed rows come from the global generator (randperm per column), not from `generator`."""
     if tensor.ndim != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
     rows, cols = tensor.shape
-    num_zeros = int(math.ceil(sparsity * rows))
-    normal_(tensor, 0, std, generator)
-    import dyngrad
-
-    vals = tensor._data.copy()
-    for c in range(cols):
-        vals[dyngrad.randperm(rows)._data[:num_zeros], c] = 0
-    return _fill(tensor, vals)
+    num_zeros = math.ceil(sparsity * rows)
+    with no_grad():
+        tensor.normal_(0, std, generator=generator)
+        for c in range(cols):
+            tensor[randperm(rows)[:num_zeros], c] = 0
+    return tensor

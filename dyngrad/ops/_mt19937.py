@@ -72,17 +72,13 @@ class Stream:
         that rounds up to `to` becomes `from`, as in PyTorch, so the range stays [from, to)."""
         if dt.kind == "c":  # a complex tensor is filled as its real view
             return self.uniform((*shape, 2), _real(dt), low, high).view(dt)[..., 0]
-        acc = xp.float32 if dt == xp.float16 else xp.float64
-        lo, hi = (acc(dt.type(v)) for v in (low, high))
+        acc = xp.float64 if dt == xp.float64 else xp.float32  # float16 computes in float
+        lo, hi = acc(low), acc(high)
         u = self.unit(_numel(shape), dt).astype(acc, copy=False)
         if lo == 0 and hi == 1:
             out = u.astype(dt)
-        elif dt == xp.float64:  # the kernel's fused multiply-add, exactly
-            out = _fma64(u, hi - lo, lo)
-        elif acc == xp.float32:  # float16: the FMA in float
-            out = _fma(u, hi - lo, lo)
-        else:  # float32: the double FMA or product-then-sum round to the same float (bar ties
-            out = (u * (hi - lo) + lo).astype(dt)  # ~2**-29 apart), and this is 5x cheaper
+        else:  # u * (to - from) + from as one fused multiply-add
+            out = (_fma64 if acc == xp.float64 else _fma)(u, hi - lo, lo).astype(dt, copy=False)
         if lo != hi:
             out[out == dt.type(high)] = dt.type(low)
         return out.reshape(shape)
@@ -347,7 +343,8 @@ def _sincos_ps(x):
     for dp in (-0.78515625, -2.4187564849853515625e-4, -3.77489497744594108e-8):
         x = x + y * f(dp)
     z = x * x
-    c = (f(2.443315711809948e-5) * z + f(-1.388731625493765e-3)) * z + f(4.166664568298827e-2)
+    c = _fma(_fma(xp.full_like(z, f(2.443315711809948e-5)), z, f(-1.388731625493765e-3)),
+             z, f(4.166664568298827e-2))
     c = _fma(c * z, z, -(z * f(0.5))) + f(1)
     s = _fma(xp.full_like(z, f(-1.9515295891e-4)), z, f(8.3321608736e-3))
     s = _fma(_fma(s, z, f(-1.6666654611e-1)) * z, x, x)

@@ -355,9 +355,8 @@ def test_interpolate_errors():
         check_error(lambda lib, kw=kw: lib.nn.functional.interpolate(lib.zeros(1, 2, 3), **kw))
 
 
-# Dropout and rrelu draw random numbers from each library's own generator: the values differ,
-# everything else (shapes, dtypes, grad_fn names, which elements or channels share a draw, the
-# relation between output and gradient) must match.
+# Dropout and rrelu: shapes, dtypes, grad_fn names, which elements or channels share a draw and
+# the relation between output and gradient (their seeded values: tests/ops/test_random_stream.py).
 def _structure(dg, th):
     assert tuple(dg.shape) == tuple(th.shape) and str(dg.dtype) == str(th.dtype)
     names = [t.grad_fn and type(t.grad_fn).__name__ for t in (dg, th)]

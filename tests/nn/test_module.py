@@ -91,7 +91,7 @@ def test_forward_matches_torch_after_loading_weights():
         getattr(t, mode)()
         getattr(d, mode)()
         if mode == "train":
-            t[5].p = d[5].p = 0.0  # dropout drawn by different generators
+            t[5].p = d[5].p = 0.0  # (the two generators are not seeded alike here)
         tx, dx = torch.from_numpy(x).requires_grad_(), dyngrad.from_numpy(x).requires_grad_()
         ty, dy = t(tx), d(dx)
         np.testing.assert_allclose(dy.detach().numpy(), ty.detach().numpy(), rtol=1e-10)

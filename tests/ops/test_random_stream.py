@@ -104,6 +104,7 @@ def test_randperm(n):
 FILLS = {
     "uniform_": lambda x: x.uniform_(-2.0, 3.0),
     "uniform_default": lambda x: x.uniform_(),
+    "uniform_asymmetric": lambda x: x.uniform_(-0.2, 0.3),
     "normal_": lambda x: x.normal_(0.5, 0.02),
     "normal_default": lambda x: x.normal_(),
     "exponential_": lambda x: x.exponential_(1.5),
@@ -128,6 +129,11 @@ LAYOUTS = {
 def test_inplace_fills(fill, layout, dtype):
     """In-place fills, on contiguous tensors and on strided views (filled in memory order)."""
     same_draws(lambda t: FILLS[fill](LAYOUTS[layout](t, getattr(t, dtype))))
+
+
+@pytest.mark.parametrize("bounds", [(0.0, 1.0), (-1 / 3, 1 / 3), (-0.2, 0.3), (2.5, 7.0)])
+def test_uniform_float16(bounds):
+    same_draws(lambda t: t.empty(50, 40, dtype=t.float16).uniform_(*bounds))
 
 
 @pytest.mark.parametrize("dtype", ["int64", "bool", "uint8", "float16"])

@@ -158,6 +158,7 @@ class DataLoader:
     """
 
     _initialized = False
+    _base_seed = None  # drawn by the first iterator; persistent workers keep it across epochs
 
     def __init__(self, dataset, batch_size: int | None = 1, shuffle: bool | None = None,
                  sampler=None, batch_sampler=None, num_workers: int = 0, collate_fn=None,
@@ -286,7 +287,10 @@ class _DataLoaderIter:
         self._loader = loader
         self._batched = loader.batch_sampler is not None
         self._indices = iter(loader._index_sampler)
-        self._base_seed = new_seed(loader.generator)  # drawn as PyTorch draws it, every epoch
+        # PyTorch draws a base seed for its workers here (unused in-process), but with
+        # persistent workers only in the first epoch: drawn alike, later draws stay in step
+        if loader._base_seed is None or not loader.persistent_workers:
+            loader._base_seed = new_seed(loader.generator)
         self._dataset_iter = iter(loader.dataset) if loader._iterable else None
         self._ended = False
 

@@ -1,7 +1,8 @@
 """Samplers: the order in which a DataLoader visits a dataset's indices, and their batching.
 
-Random draws use dyngrad's generators and consume them exactly as PyTorch's samplers consume
-theirs (the values differ from PyTorch's, since the generators do).
+Random draws use dyngrad's generators, which are PyTorch's, and make the calls PyTorch's samplers
+make in the same order (a fresh seed per epoch, randperm, randint in blocks of 32, multinomial),
+so after the same seed the indices come in PyTorch's order (tests/utils/test_seeded_sampling.py).
 """
 
 from __future__ import annotations
