@@ -1,6 +1,6 @@
 """Programs in the style of PyTorch's own autograd tutorials, run unchanged under torch and under
-dyngrad (as `torch`); their printed output must be identical. The programs avoid random numbers,
-whose streams differ by design (docs/differences.md)."""
+dyngrad (as `torch`); their printed output must be identical. The ones that draw random numbers
+seed them: dyngrad's generator gives PyTorch's numbers."""
 
 import pathlib
 import subprocess
