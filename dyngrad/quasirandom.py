@@ -3,8 +3,8 @@
 Unscrambled sequences are PyTorch's, value for value: the same Joe & Kuo direction numbers, the
 same Gray-code order. They are available for dimensions up to 1111 (PyTorch goes to 21201;
 `dyngrad._sobol_directions` holds the table). Scrambled sequences use PyTorch's scrambling (a
-random linear matrix scramble and a random digital shift) drawn from dyngrad's generator, so
-they differ from PyTorch's for the same seed.
+random linear matrix scramble and a random digital shift) with PyTorch's draws, so they are
+PyTorch's too for the same seed (tests/ops/test_random_consumers.py).
 """
 
 from __future__ import annotations

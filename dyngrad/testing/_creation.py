@@ -1,8 +1,8 @@
 """`make_tensor`: a random tensor of a given shape and dtype for tests, by PyTorch's rules.
 
 Values are uniform in [low, high) (integers: [ceil(low), ceil(high))), defaults -9 and 9 (10 for
-integers), clamped to the dtype's range. They come from dyngrad's generator, so they differ from
-PyTorch's for the same seed; shapes, dtypes, bounds, strides and errors are PyTorch's.
+integers), clamped to the dtype's range, drawn as PyTorch draws them: after the same seed the
+values are PyTorch's, as are shapes, dtypes, bounds, strides and errors.
 """
 
 from __future__ import annotations

@@ -4,8 +4,8 @@ Pruning `module.<name>` moves the parameter to `<name>_orig`, stores a 0/1 buffe
 and makes `<name>` the plain tensor `<name>_orig * <name>_mask`, recomputed by a forward
 pre-hook before each call; `remove` makes the pruning permanent. Repeated pruning of one
 tensor combines the masks in a `PruningContainer`, each new method acting on what survived.
-Masks chosen by magnitude (L1, Ln) are PyTorch's for inputs without ties; random masks come
-from dyngrad's generator.
+Masks chosen by magnitude (L1, Ln) are PyTorch's for inputs without ties; random masks are
+PyTorch's after the same seed.
 """
 
 from __future__ import annotations
