@@ -12,6 +12,8 @@ from dyngrad._size import Size
 from dyngrad._tensor import Tensor
 from dyngrad.autograd.node import Node
 from dyngrad.ops._core import check_kernel, method, record
+from dyngrad.ops._mt19937 import _fma64
+from dyngrad.ops.settings import get_num_threads
 
 _make = Tensor._make
 
@@ -199,7 +201,8 @@ _C_TYPES = {"int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "int32": "
 def convert_scalar(v, d: _dtype.dtype):
     """A Python number as dtype `d` would hold it, with PyTorch's overflow error: an integer
     type takes a float inside its range and an int inside it (unsigned: -max..max, wrapped),
-    float32 refuses finite values past its range, bool and the other floats take anything."""
+    float32 and complex64 refuse finite values (parts) past float's range, bool and the other
+    floats take anything."""
     np_dt = d.np
     if np_dt.kind in "iu" and not isinstance(v, complex):
         info = xp.iinfo(np_dt)
@@ -211,6 +214,11 @@ def convert_scalar(v, d: _dtype.dtype):
     if np_dt == xp.float32 and isinstance(v, float) and math.isfinite(v) and (
             abs(v) > float(xp.finfo(xp.float32).max)):
         raise RuntimeError("value cannot be converted to type float without overflow")
+    if np_dt == xp.complex64 and isinstance(v, float | complex) and any(
+            math.isfinite(p) and abs(p) > float(xp.finfo(xp.float32).max)
+            for p in (v.real, v.imag)):
+        raise RuntimeError(
+            "value cannot be converted to type c10::complex<float> without overflow")
     return v
 
 
@@ -266,66 +274,276 @@ def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device
         data = (xs + xstep * xp.arange(max(n, 0), dtype=xp.int64)).astype(d.np)
         return _new_tensor(data, requires_grad)
     n = max(0, int(xp.ceil((end - start) / step)))
-    data = (start + step * xp.arange(n, dtype=xp.float64)).astype(d.np)
-    return _new_tensor(data, requires_grad)
+    return _new_tensor(_arange_floats(start, step, n, d.np), requires_grad)
 
 
-def _spaced(start, end, steps: int, d, kernel: str):
-    """PyTorch's linspace values: from the start for the first half, from the end for the rest
-    (integer dtypes: start and end truncated first, steps computed in float64); steps != 1."""
-    if steps == 0:
-        return xp.empty(0, xp.float64)
-    check_kernel(d.np, "b", kernel)
-    if d.np.kind in "iu":
-        start, end = int(convert_scalar(start, d)), int(convert_scalar(end, d))
-    work = xp.float64 if d.np.kind in "iu" else d.np.type
-    if d.np.kind == "c" or isinstance(start, complex) or isinstance(end, complex):
-        return xp.linspace(complex(start), complex(end), steps).astype(d.np)
+# --- linspace, logspace and arange values, rounded as PyTorch's CPU kernels round them --------
+# As PyTorch's x86-64 Linux wheels run them (found by comparing values bit for bit): the
+# arange and linspace kernels (aten/src/ATen/native/cpu) run their AVX2 build, with FMA, even
+# on AVX512 machines, so `a + b * c` there is one fused multiply-add; logspace lives in
+# RangeFactories.cpp, built for baseline x86-64 (no FMA), and takes its powers from glibc's pow
+# (complex powers here are NumPy's, which may differ from glibc's cpow in the last bit).
+# Other platforms' builds round differently.
+
+_GRAIN = 32768  # at::internal::GRAIN_SIZE
+
+
+def _fma(a, b, c, work):
+    """a * b + c rounded once in `work` (float32 or float64). float32: the product is exact in
+    float64, and where the float64 sum is a float32 tie (double rounding could go wrong) it is
+    redone rounded to odd; float64: `_fma64`, with zero and non-finite results as a * b + c
+    gives them (Dekker's split overflows past 2**996: those are redone scaled by 2**-64)."""
+    a, b, c = xp.broadcast_arrays(*(xp.asarray(v, work).astype(xp.float64, copy=False)
+                                    for v in (a, b, c)))
+    shape = a.shape
+    a, b, c = a.ravel(), b.ravel(), c.ravel()
+    with xp.errstate(all="ignore"):
+        if work == xp.float32:
+            s = a * b + c
+            out = s.astype(xp.float32)
+            tie = (s.view(xp.int64) & 0x1FFFFFFF == 0x10000000) | (xp.abs(s) < 2.0**-125)
+            j = xp.flatnonzero(tie)
+            if j.size:
+                p, c = a[j] * b[j], c[j]
+                s = p + c
+                t = s - p
+                err = (p - (s - t)) + (c - t)
+                odd = (err != 0) & (s.view(xp.int64) & 1 == 0)
+                out[j] = xp.where(odd, xp.nextafter(s, xp.copysign(xp.inf, err)), s)
+            return out.reshape(shape)
+        out = _fma64(a, b, c)
+        j = xp.flatnonzero(~xp.isfinite(out) | (out == 0))
+        if j.size:
+            a, b, c = a[j], b[j], c[j]
+            plain = a * b + c
+            scaled = _fma64(a * 2.0**-64, b, c * 2.0**-64) * 2.0**64
+            out[j] = xp.where(xp.isfinite(plain) & xp.isfinite(scaled) & (scaled != 0),
+                              scaled, plain)
+    return out.reshape(shape)
+
+
+def _halves(steps: int):
+    """The first-half mask and, per element, its distance from the end it is computed from."""
     i = xp.arange(steps)
-    step = (work(end) - work(start)) / (steps - 1)
-    return xp.where(i < steps // 2, work(start) + step * i.astype(work),
-                    work(end) - step * (steps - i - 1).astype(work))
+    first = i < steps // 2
+    return first, xp.where(first, i, steps - 1 - i)
+
+
+def _half(v):
+    """A Python number as c10::Half takes it: through float (two roundings)."""
+    with xp.errstate(all="ignore"):
+        return xp.float16(xp.float32(v))
+
+
+def _arange_floats(start, step, n: int, np_dt):
+    """PyTorch's arange kernel, floating dtypes: start + step * i in the accumulate type
+    (float64; float32 for float16), one fused multiply-add, rounded to the dtype. It fills each
+    thread's chunk (at::parallel_for: ranges past 32768 split over `get_num_threads()` threads)
+    by pairs of 32-byte vectors; a vector from index j holds base + k * step, base being
+    element j already rounded to the dtype; the chunk's last partial pair goes one by one."""
+    exact = 2 ** (xp.finfo(np_dt).nmant + 1)
+    if float(start).is_integer() and float(step).is_integer() and (
+            abs(start) + abs(step) * n <= exact):  # whole numbers the dtype holds: no rounding
+        return (start + step * xp.arange(n, dtype=xp.float64)).astype(np_dt)
+    acc = xp.float32 if np_dt == xp.float16 else xp.float64
+    lanes = 32 // np_dt.itemsize
+    chunk = n
+    if n > _GRAIN and get_num_threads() > 1:
+        chunk = -(-n // min(get_num_threads(), -(-n // _GRAIN)))
+    in_vectors = xp.zeros(n, bool)
+    for begin in range(0, n, max(chunk, 1)):
+        paired = min(chunk, n - begin) // (2 * lanes) * (2 * lanes)
+        in_vectors[begin:begin + paired] = True
+    a, st = acc(start), acc(step)
+    out = xp.empty(n, np_dt)
+    with xp.errstate(all="ignore"):
+        single = xp.flatnonzero(~in_vectors)
+        out[single] = _fma(st, single.astype(acc), a, acc).astype(np_dt)
+        vectors = xp.flatnonzero(in_vectors).reshape(-1, lanes)
+        base = _fma(st, vectors[:, :1].astype(acc), a, acc).astype(np_dt)
+        k = xp.arange(lanes, dtype=acc)
+        out[vectors] = _fma(k, st, base, acc).astype(np_dt)
+    return out
+
+
+def _linspace_values(start, end, steps: int, np_dt):
+    """PyTorch's linspace kernel (steps >= 2): step = (end - start) / (steps - 1) in the
+    computation type, then start + step * i for the first half and end - step * (steps - 1 - i)
+    for the rest, each one fused multiply-add. float16 rounds every operation to half (no
+    FMA); complex types go part by part; integer types compute in float64 from the truncated
+    ends and truncate."""
+    first, k = _halves(steps)
+    if np_dt == xp.float16:
+        s, e = _half(start), _half(end)
+        with xp.errstate(all="ignore"):
+            step = (e - s) / xp.float16(steps - 1)
+            prod = step * k.astype(xp.float16)
+            return xp.where(first, s + prod, e - prod)
+    if np_dt.kind == "c":
+        part = xp.float32 if np_dt == xp.complex64 else xp.float64
+        s, e = complex(start), complex(end)
+        out = xp.empty(steps, np_dt)
+        out.real = _linspace_part(part(s.real), part(e.real), steps, k)
+        out.imag = _linspace_part(part(s.imag), part(e.imag), steps, k)
+        return out
+    work = xp.float64 if np_dt.kind in "iu" else np_dt.type
+    values = _linspace_part(work(start), work(end), steps, k)
+    return _c_int(values, np_dt) if np_dt.kind in "iu" else values
+
+
+def _linspace_part(s, e, steps: int, k):
+    work = type(s)
+    with xp.errstate(all="ignore"):
+        step = (e - s) / work(steps - 1)
+    k, half = k.astype(work), steps // 2  # -k: NaNs keep their signs, as in fnmadd
+    return xp.concatenate([_fma(step, k[:half], s, work), _fma(step, -k[half:], e, work)])
+
+
+def _c_int(values, np_dt):
+    """float64 values as C casts them to an integer type on x86-64 (cvttsd2si): truncated
+    toward zero; out of range or NaN, the "integer indefinite" -2**63 (int64) or -2**31 (the
+    narrower types convert through int32, then keep their low bits)."""
+    limit = 2.0 ** (63 if np_dt == xp.int64 else 31)
+    with xp.errstate(all="ignore"):
+        inside = xp.abs(values) < limit
+        whole = xp.where(inside, xp.trunc(xp.where(inside, values, 0)), -limit)
+    return whole.astype(xp.int64).astype(np_dt)
+
+
+def _pow1(base: float, x: float) -> float:
+    """The C library's pow(base, x), through Python's math.pow (which raises where C returns a
+    NaN or an infinity): NaN is x86's default (negative) NaN, infinities signed as C's."""
+    try:
+        return math.pow(base, x)
+    except ValueError:
+        if base != 0:
+            return -math.nan
+        return math.copysign(math.inf, base) if x % 2 == 1 else math.inf
+    except OverflowError:
+        return math.copysign(math.inf, base) if x % 2 == 1 else math.inf
+
+
+_pow = xp.frompyfunc(_pow1, 2, 1)
+
+
+def _logspace_values(start, end, steps: int, base: float, np_dt):
+    """PyTorch's logspace kernel (steps >= 2), no FMA: real dtypes take the ends in the dtype,
+    step = double(end - start) / (steps - 1) (the difference in the dtype), exponents
+    start + step * i (first half) and end - step * (steps - 1 - i) in float64, then pow(base, .)
+    rounded to the dtype (float16: through float). Complex dtypes do the same in complex<T>
+    (the division being c10's complex one: times 1 / (steps - 1)) and take the complex power."""
+    first, k = _halves(steps)
+    if np_dt.kind == "c":
+        part = xp.float32 if np_dt == xp.complex64 else xp.float64
+        s, e = complex(start), complex(end)
+        sr, si, er, ei = part(s.real), part(s.imag), part(e.real), part(e.imag)
+        zero, k = part(0), k.astype(part)
+        with xp.errstate(all="ignore"):
+            scale = part(1) / part(steps - 1)
+            dr, di = er - sr, ei - si
+            step_r, step_i = (dr + di * zero) * scale, (di - dr * zero) * scale
+            mr, mi = step_r * k - step_i * zero, step_r * zero + step_i * k
+            yr, yi = xp.where(first, sr + mr, er - mr), xp.where(first, si + mi, ei - mi)
+        with xp.errstate(all="ignore"):  # (glibc's cpow may differ in the last bit)
+            return xp.power(xp.complex128(base), yr + 1j * yi.astype(xp.complex128)).astype(np_dt)
+    if np_dt.kind in "iu":
+        s, e = int(start), int(end)
+        diff = e - s
+        if np_dt.itemsize >= 4:  # int and int64_t arithmetic wraps; narrower types promote
+            half = 2 ** (8 * np_dt.itemsize - 1)
+            diff = (diff + half) % (2 * half) - half
+    else:
+        conv = _half if np_dt == xp.float16 else np_dt.type
+        s, e = conv(start), conv(end)
+        with xp.errstate(all="ignore"):
+            diff = e - s
+    step = float(diff) / (steps - 1)
+    with xp.errstate(all="ignore"):
+        exps = xp.where(first, float(s) + step * k, float(e) - step * k)
+        values = _pow(float(base), exps).astype(xp.float64)
+        if np_dt.kind in "iu":
+            return _c_int(values, np_dt)
+        if np_dt == xp.float16:
+            values = values.astype(xp.float32)
+        return values.astype(np_dt)
+
+
+def _spaced_dtype(start, end, dtype, fname: str) -> _dtype.dtype:
+    """linspace's and logspace's dtype: `dtype`, else the default one (complex for a complex
+    end), and PyTorch's error for complex ends into a real `dtype`."""
+    d = None if dtype is None else _dtype.as_dtype(dtype)
+    if isinstance(start, complex) or isinstance(end, complex):
+        c = _dtype.default_complex()
+        if d is not None and not d.is_complex:
+            inferred = "double" if c is _dtype.complex128 else "float"
+            raise RuntimeError(f"{fname}: inferred dtype c10::complex<{inferred}> can't be "
+                               f"safely cast to passed dtype {d._short}")
+        return d or c
+    return d or _dtype.get_default_dtype()
+
+
+def _filled(v, d: _dtype.dtype):
+    """A value as fill_ stores it: float16 takes a float through float32 (c10::Half's way)."""
+    if d is _dtype.float16 and isinstance(v, float):
+        return float(_half(v))
+    return v
 
 
 def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None,
              requires_grad=False) -> Tensor:
-    """`steps` evenly spaced values from start to end (both included)."""
-    d = _dtype.get_default_dtype() if dtype is None else _dtype.as_dtype(dtype)
+    """`steps` evenly spaced values from start to end (both included), as PyTorch rounds them."""
     start, end = _number(start), _number(end)
+    d = _spaced_dtype(start, end, dtype, "torch.linspace()")
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
+    if steps == 0:
+        return _new_tensor(xp.empty(0, d.np), requires_grad)
     if steps == 1:  # PyTorch fills with start
-        return full((1,), start, dtype=d, requires_grad=requires_grad)
-    values = _spaced(start, end, steps, d, "linspace_cpu")
-    return _new_tensor(_truncated(values, d.np), requires_grad)
+        return full((1,), _filled(start, d), dtype=d, requires_grad=requires_grad)
+    check_kernel(d.np, "b", "linspace_cpu")
+    start, end = _kernel_ends(start, end, d)
+    return _new_tensor(_linspace_values(start, end, steps, d.np), requires_grad)
 
 
 def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None, device=None,
              requires_grad=False) -> Tensor:
-    """base ** linspace(start, end, steps), computed in float64."""
-    d = _dtype.get_default_dtype() if dtype is None else _dtype.as_dtype(dtype)
+    """base ** (`steps` evenly spaced exponents from start to end), as PyTorch rounds them."""
     start, end = _number(start), _number(end)
+    d = _spaced_dtype(start, end, dtype, "torch.logspace()")
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
-    if steps == 1:  # PyTorch fills with base ** start
-        return full((1,), base ** start, dtype=d, requires_grad=requires_grad)
-    exponents = _spaced(start, end, steps, d, "logspace_cpu")
+    if steps == 0:
+        return _new_tensor(xp.empty(0, d.np), requires_grad)
+    if steps == 1:  # PyTorch fills with pow(base, start) in double (complex<double>)
+        return full((1,), _filled(_power_of(float(base), start, d), d), dtype=d,
+                    requires_grad=requires_grad)
+    check_kernel(d.np, "b", "logspace_cpu")
+    start, end = _kernel_ends(start, end, d)
+    return _new_tensor(_logspace_values(start, end, steps, float(base), d.np), requires_grad)
+
+
+def _power_of(base: float, start, d: _dtype.dtype):
+    """pow(base, start) in double (complex<double> for complex dtypes)."""
+    if not d.is_complex:
+        return _pow1(base, float(start))
     with xp.errstate(all="ignore"):
-        values = xp.power(xp.asarray(base, xp.complex128 if d.np.kind == "c" else xp.float64),
-                          exponents.astype(xp.complex128 if d.np.kind == "c" else xp.float64))
-    return _new_tensor(_truncated(values, d.np), requires_grad)
+        return complex(xp.power(xp.complex128(base), xp.complex128(start)))
 
 
 def _number(v):
     return v.item() if isinstance(v, Tensor) else v
 
 
-def _truncated(values, np_dt):
-    """Values in an integer dtype truncate toward zero and wrap (through int64), as C casts."""
-    if np_dt.kind in "iu":
-        with xp.errstate(all="ignore"):
-            return xp.trunc(values).astype(xp.int64).astype(np_dt)
-    return values.astype(np_dt)
+def _kernel_ends(start, end, d: _dtype.dtype):
+    """start and end as the kernels take them (Scalar::to): PyTorch's overflow error for a
+    finite value past the dtype's range (float16 too, unlike fill_); integer types truncate."""
+    for v in (start, end):
+        convert_scalar(v, d)
+        if d is _dtype.float16 and not isinstance(v, complex) and 65504 < abs(v) < math.inf:
+            raise RuntimeError("value cannot be converted to type c10::Half without overflow")
+    if d.np.kind in "iu":
+        return int(convert_scalar(start, d)), int(convert_scalar(end, d))
+    return start, end
 
 
 def legacy_new(cls, *args, **kwargs) -> Tensor:
