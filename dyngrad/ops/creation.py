@@ -795,7 +795,8 @@ def torch_range(start, end, step=1, *, out=None, dtype=None, layout=None, device
         raise RuntimeError("step must be nonzero")
     if (end - start) * step < 0:
         raise RuntimeError("upper bound and lower bound inconsistent with step sign")
-    n = int((end - start) // step) + 1
+    # PyTorch's count: (end - start) / step + 1 truncated (in double for float dtypes)
+    n = (end - start) // step + 1 if d.category < 2 else int((end - start) / step + 1)
     data = (start + step * xp.arange(n, dtype=xp.float64)).astype(d.np)
     return _new_tensor(data, requires_grad)
 

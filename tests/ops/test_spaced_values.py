@@ -129,3 +129,15 @@ def test_arange_past_the_grain_follows_the_thread_count(threads):
     finally:
         dyngrad.set_num_threads(saved[0])
         torch.set_num_threads(saved[1])
+
+
+@pytest.mark.filterwarnings("ignore:torch.range is deprecated")
+def test_range_counts_like_torch():
+    """torch.range's length is (end - start) / step + 1 truncated, computed in double."""
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        start = round(float(rng.uniform(-10, 10)), int(rng.integers(0, 4)))
+        step = round(float(rng.uniform(0.01, 3)), int(rng.integers(1, 4))) * rng.choice([1, -1])
+        end = round(start + step * float(rng.uniform(0, 40)), int(rng.integers(0, 4)))
+        same(lambda L, a=start, b=end, s=step: L.range(a, b, s))
+        same(lambda L, a=start, b=end, s=step: L.range(a, b, s, dtype=L.float64))
