@@ -2,43 +2,32 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 import dyngrad
 from dyngrad.autograd.function import Function, once_differentiable
 from dyngrad.distributions import constraints
 from dyngrad.distributions.exp_family import ExponentialFamily
-from dyngrad.distributions.gamma import _log_standard_gamma_draws, _standard_gamma_grad
-from dyngrad.distributions.utils import finfo
 from dyngrad.nn.functional import one_hot
 
 __all__ = ["Dirichlet"]
 
 
 class _Dirichlet(Function):
-    """Dirichlet draws x = g / sum(g), g_i ~ Gamma(alpha_i, 1) independent, differentiable in
-    alpha through the gamma draws' reparameterization."""
+    """Dirichlet draws (`torch._sample_dirichlet`), differentiable in the concentration through
+    `torch._dirichlet_grad`, as in PyTorch."""
 
     @staticmethod
     def forward(ctx, concentration):
-        log_g = _log_standard_gamma_draws(concentration.detach().double().numpy())
-        shifted = np.exp(log_g - log_g.max(-1, keepdims=True))
-        info = finfo(concentration.dtype)
-        x = np.clip(shifted / shifted.sum(-1, keepdims=True), info.tiny, 1 - info.eps)
-        ctx.x, ctx.g = dyngrad.from_numpy(x), dyngrad.from_numpy(np.exp(log_g))
-        ctx.save_for_backward(concentration)
-        return dyngrad.from_numpy(x).to(concentration.dtype)
+        x = dyngrad._sample_dirichlet(concentration)
+        ctx.save_for_backward(x, concentration)
+        return x
 
     @staticmethod
     @once_differentiable
-    def backward(ctx, grad):
-        # dx_i/dalpha_j = (delta_ij - x_i) x_j dlog(g_j)/dalpha_j
-        (concentration,) = ctx.saved_tensors
-        x, g, grad = ctx.x, ctx.g, grad.double()
-        dg = _standard_gamma_grad(concentration.double(), g)
-        dlog_g = dyngrad.where(g > 0, dg / g, dyngrad.zeros_like(g))  # 0 where g underflows
-        result = (grad - (x * grad).sum(-1, keepdim=True)) * x * dlog_g
-        return result.to(concentration.dtype)
+    def backward(ctx, grad_output):
+        x, concentration = ctx.saved_tensors
+        total = concentration.sum(-1, True).expand_as(concentration)
+        grad = dyngrad._dirichlet_grad(x, concentration, total)
+        return grad * (grad_output - (x * grad_output).sum(-1, True))
 
 
 class Dirichlet(ExponentialFamily):

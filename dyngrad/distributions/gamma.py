@@ -1,12 +1,9 @@
-"""The gamma distribution, and the reparameterized standard-gamma sampler that Dirichlet, Beta,
-Chi2, StudentT and the other gamma-based families draw from."""
+"""The gamma distribution. Its draws come from `torch._standard_gamma` (PyTorch's sampler and its
+reparameterization gradient), as do those of Chi2, StudentT, FisherSnedecor and InverseGamma."""
 
 from __future__ import annotations
 
-import numpy as np
-
 import dyngrad
-from dyngrad.autograd.function import Function, once_differentiable
 from dyngrad.distributions import constraints
 from dyngrad.distributions.exp_family import ExponentialFamily
 from dyngrad.distributions.utils import broadcast_all, finfo
@@ -14,70 +11,14 @@ from dyngrad.distributions.utils import broadcast_all, finfo
 __all__ = ["Gamma"]
 
 
-def _log_standard_gamma_draws(alpha: np.ndarray) -> np.ndarray:
-    """log of Gamma(alpha, 1) draws, in float64, by Marsaglia and Tsang's squeeze-rejection
-    method with normals and uniforms from dyngrad's generator. For alpha < 1 it draws
-    Gamma(alpha + 1) and adds log(U) / alpha: in log space the draw cannot underflow (which
-    matters to Dirichlet's normalization). Non-positive or NaN shapes give -inf (a zero draw),
-    infinite ones +inf, as in PyTorch."""
-    out = np.where(alpha == np.inf, np.inf, -np.inf)
-    valid = np.flatnonzero((alpha > 0) & np.isfinite(alpha))
-    a = alpha.flat[valid]
-    boost = a < 1
-    d = np.where(boost, a + 1, a) - 1.0 / 3.0
-    c = 1.0 / np.sqrt(9.0 * d)
-    log_draw = np.empty_like(d)
-    todo = np.arange(d.size)
-    while todo.size:
-        z = dyngrad.randn(todo.size, dtype=dyngrad.float64).numpy()
-        u = dyngrad.rand(todo.size, dtype=dyngrad.float64).numpy()
-        dt, v = d[todo], (1.0 + c[todo] * z) ** 3
-        with np.errstate(invalid="ignore", divide="ignore"):
-            accept = (v > 0) & (np.log(u) < 0.5 * z**2 + dt - dt * v + dt * np.log(v))
-        log_draw[todo[accept]] = np.log(dt[accept] * v[accept])
-        todo = todo[~accept]
-    if boost.any():
-        u = dyngrad.rand(int(boost.sum()), dtype=dyngrad.float64).numpy()
-        log_draw[boost] += np.log(u) / a[boost]
-    out.flat[valid] = log_draw
-    return out
+def _standard_gamma(concentration):
+    """Gamma(concentration, 1) draws, differentiable in the concentration."""
+    return dyngrad._standard_gamma(concentration)
 
 
 def _standard_gamma_grad(alpha, x):
-    """dx/dalpha of a Gamma(alpha, 1) draw x at fixed CDF value (implicit reparameterization):
-    -(dP(alpha, x)/dalpha) / p(x; alpha), P the regularized incomplete gamma function. dP/dalpha
-    is a central difference in float64 of P (below alpha + 1) or of 1 - P (above), where the
-    kernel computes each accurately."""
-    a, x = alpha.double(), x.double()
-    h = 1e-4 * dyngrad.minimum(a, a.sqrt())
-    lower = (dyngrad.special.gammainc(a + h, x) - dyngrad.special.gammainc(a - h, x)) / (2 * h)
-    upper = (dyngrad.special.gammaincc(a - h, x) - dyngrad.special.gammaincc(a + h, x)) / (2 * h)
-    dcdf = dyngrad.where(x < a + 1, lower, upper)
-    density = dyngrad.exp(dyngrad.xlogy(a - 1, x) - x - dyngrad.lgamma(a))
-    grad = dyngrad.where(density > 0, -dcdf / density, dyngrad.zeros_like(x))
-    return grad.to(alpha.dtype)
-
-
-class _StandardGamma(Function):
-    """Gamma(concentration, 1) draws, differentiable in the concentration."""
-
-    @staticmethod
-    def forward(ctx, concentration):
-        log_draws = _log_standard_gamma_draws(concentration.detach().double().numpy())
-        x = dyngrad.from_numpy(np.asarray(np.exp(log_draws))).to(concentration.dtype)
-        x = x.clamp(min=finfo(x.dtype).tiny)
-        ctx.save_for_backward(x, concentration)
-        return x
-
-    @staticmethod
-    @once_differentiable
-    def backward(ctx, grad):
-        x, concentration = ctx.saved_tensors
-        return grad * _standard_gamma_grad(concentration, x)
-
-
-def _standard_gamma(concentration):
-    return _StandardGamma.apply(concentration)
+    """dx/dalpha of Gamma(alpha, 1) draws x at a fixed CDF value (PyTorch's approximation)."""
+    return dyngrad._standard_gamma_grad(alpha, x)
 
 
 class Gamma(ExponentialFamily):
@@ -109,7 +50,9 @@ class Gamma(ExponentialFamily):
 
     def rsample(self, sample_shape=()):
         shape = self._extended_shape(sample_shape)
-        return _standard_gamma(self.concentration.expand(shape)) / self.rate.expand(shape)
+        value = _standard_gamma(self.concentration.expand(shape)) / self.rate.expand(shape)
+        value.detach().clamp_(min=finfo(value.dtype).tiny)  # unrecorded, as in PyTorch
+        return value
 
     def log_prob(self, value):
         """a log b + (a - 1) log x - b x - log Gamma(a)."""

@@ -127,15 +127,13 @@ def _install_lifts() -> None:
 
 
 # --- randomness --------------------------------------------------------------------------------
-# where the `size` argument sits in the samplers of dyngrad's stream (ops/_mt19937.py), and in
-# the methods of the numpy.random.Generator it hands out for the others
-_SIZE_ARG = {"uniform": 0, "normal": 0, "integers": 0, "full_range": 0, "bernoulli": 0,
-             "standard_cauchy": 0, "binomial": 2, "exponential": 1, "geometric": 1,
-             "lognormal": 2, "poisson": 1, "gamma": 2, "beta": 2}
+# where the `size` argument sits in the samplers of dyngrad's stream (ops/_mt19937.py) that take
+# one; the others are called once per sample
+_SIZE_ARG = {"uniform": 0, "normal": 0, "integers": 0, "full_range": 0, "bernoulli": 0}
 
 
 class _VmapRng:
-    """Stands in for the default generator's NumPy stream inside a vmap with randomness
+    """Stands in for the default generator's stream inside a vmap with randomness
     'error' (sampling raises) or 'different' (each sample draws its own values)."""
 
     def __init__(self, inner, mode: str, level: int, batch_size: int):
@@ -147,8 +145,6 @@ class _VmapRng:
             return attr
         if self.mode == "error":
             raise RuntimeError(RANDOM_ERROR)
-        if name == "numpy":  # a NumPy generator, wrapped the same way
-            return lambda: _VmapRng(attr(), self.mode, self.level, self.batch_size)
         return functools.partial(self._different, name, attr)
 
     def _different(self, name: str, fn, *args, **kwargs):

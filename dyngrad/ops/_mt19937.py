@@ -4,10 +4,11 @@ PyTorch's CPU generator is a Mersenne Twister (mt19937) seeded with the seed's l
 each of its CPU kernels turns the 32-bit outputs into samples its own way: uniforms keep the low
 24 (float) or 53 (double, from two outputs) bits, integers are outputs modulo the range, normals
 are Box-Muller pairs (16 at a time for large tensors, one pair at a time with the second value
-cached for small ones). `Stream` reproduces those transforms in NumPy; NumPy's MT19937 bit
-generator, seeded with PyTorch's state, produces the raw outputs. Values match PyTorch's
-bit for bit on x86-64 (tests/ops/test_random_stream.py); docs/differences.md lists the kernels
-whose numbers still differ.
+cached for small ones), and the rejection samplers (Poisson, binomial, gamma, Dirichlet) take
+uniforms and cached normals one at a time, element by element. `Stream` reproduces those
+transforms in NumPy; NumPy's MT19937 bit generator, seeded with PyTorch's state, produces the
+raw outputs. Values match PyTorch's bit for bit on x86-64 (tests/ops/test_random_stream.py);
+docs/differences.md lists the kernels whose numbers still differ.
 """
 
 from __future__ import annotations
@@ -16,6 +17,14 @@ import math
 import struct
 
 from dyngrad._backend import xp
+from dyngrad.ops._serial_samplers import (
+    _at_least_tiny,
+    _row_sums,
+    _sample_binomial,
+    _sample_gamma,
+    _sample_poisson,
+    _Serial,
+)
 
 N = 624  # words of mt19937 state
 STATE_SIZE = 5056  # bytes of PyTorch's CPUGeneratorImplState
@@ -114,10 +123,12 @@ class Stream:
 
     def _normal_fill(self, n: int, dt, mean: float, std: float):
         """normal_fill: n uniforms, Box-Muller on each block of 16 (the first 8 values as
-        1 - u1, the last 8 as u2); a ragged end redraws and recomputes the last 16."""
+        1 - u1, the last 8 as u2); a ragged end redraws and recomputes the last 16. (float16's
+        kernel draws uniforms for the whole blocks only, before the last 16.)"""
         acc = xp.float64 if dt == xp.float64 else xp.float32
-        data = self.unit(n, dt).astype(acc)
         whole = n - n % 16
+        data = xp.empty(n, acc)
+        data[:whole if dt == xp.float16 else n] = self.unit(whole if dt == xp.float16 else n, dt)
         data[:whole] = _box_muller_16(data[:whole], acc, mean, std)
         if n % 16:
             data[n - 16:] = _box_muller_16(self.unit(16, dt).astype(acc), acc, mean, std)
@@ -195,10 +206,50 @@ class Stream:
             return xp.argmax(keys, axis=-1)[:, None]
         return xp.argsort(-keys, axis=-1, kind="stable")[:, :k]
 
-    def numpy(self) -> xp.random.Generator:
-        """A NumPy generator seeded from this stream, for samplers PyTorch's numbers are not
-        reproduced for (Poisson, binomial, ...): deterministic after manual_seed."""
-        return xp.random.Generator(xp.random.PCG64(int(self.raw64(1)[0])))
+    # --- the serial samplers of aten/src/ATen/native/Distributions.cpp -------------------------
+    # One element at a time in memory order (cpu_serial_kernel), each drawing as many uniforms
+    # (uniform_real_distribution<double>) and normals (normal_distribution<double>, with the
+    # cached second value) as its rejection loop needs; arrays are C-contiguous, as the kernels'
+    # freshly allocated outputs are, so memory order is `ravel` order.
+    def standard_gamma(self, alpha):
+        """_standard_gamma: sample_gamma per element in alpha's type (float or double), then at
+        least the type's smallest normal number (so a NaN or zero shape gives that number)."""
+        f32 = alpha.dtype == xp.float32
+        with _Serial(self) as draw:
+            out = [_sample_gamma(draw, a, f32) for a in alpha.ravel().tolist()]
+        return _at_least_tiny(xp.array(out, xp.float64).astype(alpha.dtype)).reshape(alpha.shape)
+
+    def dirichlet(self, alpha):
+        """_sample_dirichlet: gamma draws in double (alpha converted to double), each at least
+        double's smallest normal, divided by their sum over the last dim (PyTorch's summation
+        order), then cast and clamped to [tiny, the largest value below 1] of alpha's type."""
+        if alpha.size == 0:
+            return xp.zeros(alpha.shape, alpha.dtype)
+        with _Serial(self) as draw:
+            out = [_sample_gamma(draw, a, False) for a in alpha.ravel().tolist()]
+        k = alpha.shape[-1] if alpha.ndim else 1
+        gamma = _at_least_tiny(xp.array(out, xp.float64)).reshape(-1, k)
+        x = (gamma / _row_sums(gamma)[:, None]).astype(alpha.dtype).reshape(alpha.shape)
+        x = _at_least_tiny(x)
+        below_one = xp.nextafter(alpha.dtype.type(1), alpha.dtype.type(0))
+        return xp.where(x < below_one, x, below_one)
+
+    def poisson(self, rates):
+        """poisson: sample_poisson per element, the rate in double, an int64 count."""
+        with _Serial(self) as draw:
+            out = [_sample_poisson(draw, lam) for lam in rates.ravel().tolist()]
+        return xp.array(out, xp.int64).reshape(rates.shape)
+
+    def binomial(self, count, prob):
+        """binomial: sample_binomial per element in the parameters' type (float or double).
+        A NaN count with prob in (0, 1) gives NaN without drawing (PyTorch loops forever)."""
+        f32 = count.dtype == xp.float32
+        out = []
+        with _Serial(self) as draw:
+            for n, p in zip(count.ravel().tolist(), prob.ravel().tolist(), strict=True):
+                hangs = n != n and 0 < p < 1
+                out.append(math.nan if hangs else _sample_binomial(draw, n, p, f32))
+        return xp.array(out, xp.float64).astype(count.dtype).reshape(count.shape)
 
     # --- state, in PyTorch's byte layout ------------------------------------------------------
     def get_state(self) -> bytes:

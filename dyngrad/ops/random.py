@@ -2,17 +2,19 @@
 
 A `Generator` owns its own stream: PyTorch's Mersenne Twister and the transforms of PyTorch's CPU
 kernels (`_mt19937.Stream`), so after `manual_seed(s)` rand, randn, randint, randperm, the
-in-place fills, bernoulli and dropout give PyTorch's numbers (docs/differences.md lists the
-samplers that do not yet). Shapes, dtypes, argument checks, error messages and grad_fn names
-follow PyTorch.
+in-place fills, bernoulli, dropout, poisson, binomial and the gamma and Dirichlet samplers give
+PyTorch's numbers (docs/differences.md lists the exceptions). Shapes, dtypes, argument checks,
+error messages and grad_fn names follow PyTorch.
 
-Sampled values do not depend differentiably on their parameters, so every node here passes zero
-gradients back (PyTorch's convention: `normal(mean, std)` gives zero gradient to mean and std).
+Sampled values do not depend differentiably on their parameters, so the nodes here pass zero
+gradients back (PyTorch's convention: `normal(mean, std)` gives zero gradient to mean and std),
+or none at all (binomial); `_standard_gamma` is the exception, reparameterized as in PyTorch.
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 
 from dyngrad import _dtype
 from dyngrad._backend import xp
@@ -20,8 +22,9 @@ from dyngrad._device import check_device, device
 from dyngrad._tensor import Tensor
 from dyngrad.autograd.node import Node
 from dyngrad.ops import _poly as P
-from dyngrad.ops._core import check_broadcast, method, record
+from dyngrad.ops._core import OUT, check_broadcast, method, record
 from dyngrad.ops._mt19937 import STATE_SIZE, Stream
+from dyngrad.ops._serial_samplers import _c_exp, _c_log, _c_pow, _logf, _powf, _tanf
 from dyngrad.ops.arithmetic import NotImplemented  # noqa: A004 - PyTorch's node name
 from dyngrad.ops.creation import _new_tensor, _size_args
 from dyngrad.ops.inplace import apply_inplace
@@ -29,7 +32,8 @@ from dyngrad.ops.inplace import apply_inplace
 __all__ = [
     "Generator", "default_generator", "manual_seed", "seed", "initial_seed", "get_rng_state",
     "set_rng_state", "rand", "randn", "randint", "rand_like", "randn_like", "randint_like",
-    "randperm", "normal", "bernoulli", "multinomial", "poisson", "binomial",
+    "randperm", "normal", "bernoulli", "multinomial", "poisson", "binomial", "_standard_gamma",
+    "_standard_gamma_grad", "_sample_dirichlet", "_dirichlet_grad",
 ]
 
 _DEFAULT_SEED = 67280421310721  # what a new torch.Generator() starts from
@@ -438,17 +442,19 @@ def poisson(input, generator=None) -> Tensor:
     rates = input._data
     if rates.dtype.kind != "f":
         raise _kernel_dtype_error("poisson_cpu", rates.dtype)
-    if not (rates >= 0).all():
+    rng = _rng(generator)
+    bad = xp.flatnonzero(~(rates >= 0))
+    if bad.size:  # PyTorch's kernel checks each rate as it comes to it
+        rng.poisson(rates.ravel()[:bad[0]])
         raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
-    finite = xp.isfinite(rates)
-    counts = _rng(generator).numpy().poisson(xp.where(finite, rates, 0.0))
-    data = xp.where(finite, counts, xp.iinfo(xp.int64).min).astype(rates.dtype)  # inf: PyTorch
-    return record(PoissonBackward0, data, (input,))  # casts its int64 overflow
+    counts = rng.poisson(rates)  # int64; an infinite rate gives int64's minimum, as in PyTorch
+    return record(PoissonBackward0, counts.astype(rates.dtype), (input,))
 
 
 def binomial(count, prob, generator=None) -> Tensor:
-    """Binomial samples: successes in floor(count) trials of probability prob (clipped to
-    [0, 1]; NaN where prob is NaN). No derivative exists."""
+    """Binomial samples: successes in `count` trials of probability `prob` (0 for a count or
+    probability of 0 or less, `count` for a probability of 1 or more, NaN for a NaN
+    probability, or a NaN count with a probability in (0, 1)). No derivative exists."""
     if not isinstance(count, Tensor):
         raise TypeError("binomial(): argument 'count' (position 1) must be Tensor, not "
                         f"{type(count).__name__}")
@@ -464,12 +470,294 @@ def binomial(count, prob, generator=None) -> Tensor:
                            f"{_dtype.FROM_NP[n.dtype]._short}")
     if n.shape != p.shape:
         check_broadcast(n.shape, p.shape)
-    n, p = xp.broadcast_arrays(n, p)
-    valid = ~xp.isnan(p) & xp.isfinite(n)
-    trials = xp.where(valid, xp.floor(xp.clip(n, 0, None)), 0).astype(xp.int64)
-    draws = _rng(generator).numpy().binomial(trials, xp.where(valid, xp.clip(p, 0, 1), 0))
-    data = xp.where(valid, draws, xp.nan).astype(n.dtype)
+    if n.dtype not in (xp.float32, xp.float64):
+        raise _kernel_dtype_error("binomial_cpu", n.dtype)
+    data = _rng(generator).binomial(*xp.broadcast_arrays(n, p))
     return record(NotImplemented, data, (count, prob), op="binomial")
+
+
+# --- gamma and Dirichlet draws, and their reparameterization gradients -------------------------
+class StandardGammaBackward0(Node):
+    """A Gamma(alpha, 1) draw x moves with alpha at a fixed CDF value: dx/dalpha =
+    _standard_gamma_grad(alpha, x)."""
+
+    _saved_names = ("self", "result")
+
+    def backward(self, grad):
+        alpha, x = self.saved_tensors
+        if P.is_tensor(alpha):  # create_graph: a recorded op, whose own derivative raises
+            return grad * _standard_gamma_grad(alpha, x)
+        return grad * _gamma_grad_kernel(alpha, x)
+
+
+class StandardGammaGradBackward0(Node):
+    def backward(self, grad):
+        raise NotImplementedError("the derivative for '_standard_gamma_grad' is not implemented.")
+
+
+def _check_float_kernel(kernel: str, *arrays) -> None:
+    """PyTorch's AT_DISPATCH_FLOATING_TYPES: float and double only; the others' dtypes must be
+    the first's."""
+    dt = arrays[0].dtype
+    for other in arrays[1:]:
+        if other.dtype != dt:
+            raise RuntimeError(f"Found dtype {_dtype.FROM_NP[other.dtype]._short} but expected "
+                               f"{_dtype.FROM_NP[dt]._short}")
+    if dt not in (xp.float32, xp.float64):
+        raise _kernel_dtype_error(kernel, dt)
+
+
+def _tensor_arg(fname: str, name: str, pos: int, value) -> None:
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{fname}(): argument '{name}' (position {pos}) must be Tensor, not "
+                        f"{type(value).__name__}")
+
+
+def _standard_gamma(input, generator=None) -> Tensor:
+    """Gamma(input, 1) samples, differentiable in the shape `input` (the draw moves with it at
+    a fixed CDF value)."""
+    _tensor_arg("_standard_gamma", "input", 1, input)
+    _check_float_kernel("gamma_cpu", input._data)
+    data = _rng(generator).standard_gamma(input._data)
+    return record(StandardGammaBackward0, data, (input,), save=(input, OUT))
+
+
+def _standard_gamma_grad(input, output) -> Tensor:
+    """d output / d input for Gamma(input, 1) draws `output` (PyTorch's approximation)."""
+    _tensor_arg("_standard_gamma_grad", "input", 1, input)
+    _tensor_arg("_standard_gamma_grad", "output", 2, output)
+    _check_float_kernel("_standard_gamma_grad_cpu", input._data, output._data)
+    data = _gamma_grad_kernel(input._data, output._data)
+    return record(StandardGammaGradBackward0, data, (input,))
+
+
+def _sample_dirichlet(input, generator=None) -> Tensor:
+    """Dirichlet samples with concentrations `input` (the last dim is the simplex's)."""
+    _tensor_arg("_sample_dirichlet", "input", 1, input)
+    _check_float_kernel("dirichlet", input._data)
+    data = _rng(generator).dirichlet(input._data)
+    return record(NotImplemented, data, (input,), op="_sample_dirichlet")
+
+
+def _dirichlet_grad(x, alpha, total) -> Tensor:
+    """dx/dalpha of the Beta(alpha, total - alpha) draws x (PyTorch's approximation, which
+    Dirichlet's reparameterization builds on)."""
+    for pos, (name, value) in enumerate((("x", x), ("alpha", alpha), ("total", total)), 1):
+        _tensor_arg("_dirichlet_grad", name, pos, value)
+    _check_float_kernel("_dirichlet_grad_cpu", x._data, alpha._data, total._data)
+    data = _dirichlet_grad_kernel(x._data, alpha._data, total._data)
+    return record(NotImplemented, data, (x, alpha, total), op="_dirichlet_grad")
+
+
+def _over_arrays(fn, nin: int, dt):
+    """A C math function of floats (`_c_log`, `logf`, ...) over arrays, results as `dt`."""
+    ufunc = xp.frompyfunc(fn, nin, 1)
+    return lambda *arrays: xp.asarray(ufunc(*arrays), dt)
+
+
+_LOG = {xp.dtype(xp.float64): _over_arrays(_c_log, 1, xp.float64),
+        xp.dtype(xp.float32): _over_arrays(_logf, 1, xp.float32)}
+_POW = {xp.dtype(xp.float64): _over_arrays(_c_pow, 2, xp.float64),
+        xp.dtype(xp.float32): _over_arrays(_powf, 2, xp.float32)}
+_TAN = {xp.dtype(xp.float64): _over_arrays(math.tan, 1, xp.float64),
+        xp.dtype(xp.float32): _over_arrays(_tanf, 1, xp.float32)}
+_log, _pow, _exp = _LOG[xp.dtype(xp.float64)], _POW[xp.dtype(xp.float64)], _over_arrays(
+    _c_exp, 1, xp.float64)
+_PSI_10 = 2.25175258906672110764
+_DIGAMMA_A = (8.33333333333333333333e-2, -2.10927960927960927961e-2, 7.57575757575757575758e-3,
+              -4.16666666666666666667e-3, 3.96825396825396825397e-3, -8.33333333333333333333e-3,
+              8.33333333333333333333e-2)
+
+
+def _digamma_one(x):
+    """Distributions.h's digamma_one<scalar_t, double> on an array of scalar_t (float32 or
+    float64): reflection below 0, the recurrence up to 10, then the asymptotic series, with
+    1 / x, x + 1, x * x and log x in scalar_t and the sums in double."""
+    t, f64 = x.dtype.type, xp.float64
+    pole = (x == 0) | ((x < 0) & (x == xp.floor(x)))
+    reflect = (x < 0) & ~pole
+    extra = xp.zeros(x.shape)
+    pi = t(math.pi)
+    extra[reflect] = -pi / _TAN[x.dtype](pi * x[reflect])
+    x = xp.where(reflect, t(1) - x, x)
+    result = xp.zeros(x.shape)
+    low = (x < 10) & ~pole
+    while low.any():
+        result = xp.where(low, result - (t(1) / x).astype(f64), result)
+        x = xp.where(low, x + t(1), x)
+        low &= x < 10
+    z = 1.0 / (x * x).astype(f64)
+    series = xp.zeros(x.shape)
+    for c in _DIGAMMA_A:
+        series = series * z + c
+    y = xp.where(x < xp.float32(1e17), z * series, 0.0)
+    out = result + _LOG[x.dtype](x).astype(f64) - (t(0.5) / x).astype(f64) - y + extra
+    out = xp.where(x == 10, result + _PSI_10 + extra, out)
+    return xp.where(pole, xp.inf, out).astype(t)
+
+
+_GAMMA_GRAD_UV = (
+    (0.16009398, -0.094634809, 0.025146376, -0.0030648343, 1, 0.32668115, 0.10406089,
+     0.0014179084),
+    (0.53487893, 0.1298071, 0.065735949, -0.0015649758, 0.16639465, 0.020070113,
+     -0.0035938915, -0.00058392623),
+    (0.040121004, -0.0065914022, -0.0026286047, -0.0013441777, 0.017050642, -0.0021309326,
+     0.00085092367, -1.5247877e-07),
+)
+
+
+def _gamma_grad_kernel(alpha, x):
+    """standard_gamma_grad_one<scalar_t, double>: -(d/dalpha CDF(x; alpha)) / pdf(x; alpha),
+    in double: a Taylor series for x < 0.8, Rice's saddle point expansion for alpha > 8,
+    else a bivariate rational fit in log(x / alpha) and log(alpha)."""
+    shape, dt = xp.broadcast_shapes(alpha.shape, x.shape), alpha.dtype
+    a, x = (xp.broadcast_to(v, shape).astype(xp.float64).reshape(-1) for v in (alpha, x))
+    with xp.errstate(all="ignore"):
+        numer, denom = xp.ones_like(x), a
+        series1, series2 = numer / denom, numer / (denom * denom)
+        for i in range(1, 6):
+            numer = numer * (-x / i)
+            denom = denom + 1
+            series1 = series1 + numer / denom
+            series2 = series2 + numer / (denom * denom)
+        pow_x_alpha = _pow(x, a)
+        pdf = _pow(x, a - 1) * _exp(-x)
+        cdf_alpha = ((_log(x) - _digamma_one(a)) * (pow_x_alpha * series1)
+                     - pow_x_alpha * series2)
+        taylor = -cdf_alpha / pdf
+        taylor = xp.where(xp.isnan(taylor), 0.0, taylor)
+        near = (1 + 24 * a * (1 + 12 * a)) * (
+            1440 * (a * a) + 6 * x * (53 - 120 * x) - 65 * x * x / a + a * (107 + 3600 * x)
+        ) / (1244160 * (a * a) * (a * a))
+        denom = xp.sqrt(8 * a)
+        term2 = denom / (a - x)
+        term3 = _pow(x - a - a * _log(x / a), -1.5)
+        term23 = xp.where(x < a, term2 - term3, term2 + term3)
+        term1 = _log(x / a) * term23 - xp.sqrt(2 / a) * (a + x) / ((a - x) * (a - x))
+        stirling = 1 + 1 / (12 * a) * (1 + 1 / (24 * a))
+        saddle = xp.where((xp.float32(0.9) * a <= x) & (x <= xp.float32(1.1) * a), near,
+                          -stirling * (x * term1) / denom)
+        u, v = _log(x / a), _log(a)
+        c = [c0 + u * (c1 + u * c2) for c0, c1, c2 in zip(*_GAMMA_GRAD_UV, strict=True)]
+        p = c[0] + v * (c[1] + v * (c[2] + v * c[3]))
+        q = c[4] + v * (c[5] + v * (c[6] + v * c[7]))
+        rational = _exp(p / q)
+    out = xp.where(x < xp.float32(0.8), taylor, xp.where(a > 8, saddle, rational))
+    return out.astype(dt).reshape(shape)
+
+
+_DIRICHLET_GRAD_C = (
+    (((1.003668233, -0.01061107488, -0.0657888334, 0.01201642863),
+      (0.6336835991, -0.3557432599, 0.05486251648, -0.001465281033),
+      (-0.03276231906, 0.004474107445, 0.002429354597, -0.0001557569013)),
+     ((0.221950385, -0.3187676331, 0.01799915743, 0.01074823814),
+      (-0.2951249643, 0.06219954479, 0.01535556598, 0.001550077057),
+      (0.02155310298, 0.004170831599, 0.001292462449, 6.976601077e-05)),
+     ((-0.05980841433, 0.008441916499, 0.01085618172, 0.002319392565),
+      (0.02911413504, 0.01400243777, -0.002721828457, 0.000751041181),
+      (0.005900514878, -0.001936558688, -9.495446725e-06, 5.385558597e-05))),
+    (((1, -0.02924021934, -0.04438342661, 0.007285809825),
+      (0.6357567472, -0.3473456711, 0.05454656494, -0.002407477521),
+      (-0.03301322327, 0.004845219414, 0.00231480583, -0.0002307248149)),
+     ((0.5925320577, -0.1757678135, 0.01505928619, 0.000564515273),
+      (0.1014815858, -0.06589186703, 0.01272886114, -0.0007316646956),
+      (-0.007258481865, 0.001096195486, 0.0003934994223, -4.12701925e-05)),
+     ((0.06469649321, -0.0236701437, 0.002902096474, -5.896963079e-05),
+      (0.001925008108, -0.002869809258, 0.0008000589141, -6.063713228e-05),
+      (-0.0003477407336, 6.959756487e-05, 1.097287507e-05, -1.650964693e-06))),
+)
+
+
+def _dirichlet_grad_kernel(x, alpha, total):
+    """dirichlet_grad_one<scalar_t, double>: dx/dalpha of a Beta(alpha, total - alpha) draw x
+    over (1 - x): Taylor series near x = 0 and x = 1 (in scalar_t), Rice's saddle point
+    expansion when both parameters pass 6, else a rational correction of an analytic
+    approximation (in double)."""
+    f64, shape = xp.float64, xp.broadcast_shapes(x.shape, alpha.shape, total.shape)
+    x, alpha, total = (xp.broadcast_to(v, shape).reshape(-1) for v in (x, alpha, total))
+    x_, alpha_, total_ = (v.astype(f64) for v in (x, alpha, total))
+    with xp.errstate(all="ignore"):
+        beta = total - alpha
+        boundary = total * x * (1 - x)
+        near_zero = _beta_grad_alpha_small(x, alpha, beta)
+        near_one = -_beta_grad_beta_small(1 - x, beta, alpha)
+        mid = _beta_grad_alpha_mid(x_, alpha_, total_ - alpha_).astype(x.dtype)
+        u = _log(x_)
+        a = _log(alpha_) - u
+        b = _log(total_) - a
+        p = q = 0.0
+        for i, pow_u in enumerate((1.0, u, u * u)):
+            for j, pow_a in enumerate((1.0, a, a * a)):
+                ua = pow_u * pow_a
+                c, d = _DIRICHLET_GRAD_C[0][i][j], _DIRICHLET_GRAD_C[1][i][j]
+                p = p + ua * (c[0] + b * (c[1] + b * (c[2] + b * c[3])))
+                q = q + ua * (d[0] + b * (d[1] + b * (d[2] + b * d[3])))
+        digammas = (_digamma_one(total) - _digamma_one(alpha)).astype(f64)
+        rational = (p / q * (x_ * digammas / (total_ - alpha_))).astype(x.dtype)
+    out = xp.where((x <= 0.5) & (boundary < 2.5), near_zero,
+                   xp.where((x >= 0.5) & (boundary < 0.75), near_one,
+                            xp.where((alpha > 6) & (beta > 6), mid, rational)))
+    return out.reshape(shape)
+
+
+def _beta_grad_alpha_small(x, alpha, beta):
+    """_beta_grad_alpha_small: the Taylor series at x = 0, in scalar_t (0 where NaN)."""
+    t = x.dtype.type
+    factor = _digamma_one(alpha) - _digamma_one(alpha + beta) - _LOG[x.dtype](x)
+    numer = xp.ones_like(x)
+    series = numer / alpha * (factor + 1 / alpha)
+    for i in map(t, range(1, 11)):
+        numer = numer * ((i - beta) * x / i)
+        denom = alpha + i
+        series = series + numer / denom * (factor + 1 / denom)
+    result = x * _POW[x.dtype](1 - x, -beta) * series
+    return xp.where(xp.isnan(result), t(0), result)
+
+
+def _beta_grad_beta_small(x, alpha, beta):
+    """_beta_grad_beta_small: the Taylor series for the other parameter at x = 0, in
+    scalar_t (0 where NaN)."""
+    t = x.dtype.type
+    factor = _digamma_one(alpha + beta) - _digamma_one(beta)
+    numer, betas, dbetas = xp.ones_like(x), xp.ones_like(x), xp.zeros_like(x)
+    series = factor / alpha
+    for i in map(t, range(1, 9)):
+        numer = numer * (-x / i)
+        dbetas = dbetas * (beta - i) + betas
+        betas = betas * (beta - i)
+        series = series + numer / (alpha + i) * (dbetas + factor * betas)
+    result = -_POW[x.dtype](1 - x, 1 - beta) * series
+    return xp.where(xp.isnan(result), t(0), result)
+
+
+def _beta_grad_alpha_mid(x, alpha, beta):
+    """_beta_grad_alpha_mid: Rice's saddle point expansion, in double (a polynomial near the
+    mean, where the expansion is singular)."""
+    total = alpha + beta
+    mean = alpha / total
+    std = xp.sqrt(alpha * beta / (total + 1)) / total
+    poly = 47 * x * (beta * beta) * (beta * beta) + alpha * (
+        (43 + 20 * (16 + 27 * beta) * x) * (beta * beta) * beta + alpha * (
+            3 * (59 + 180 * beta - 90 * x) * (beta * beta) + alpha * (
+                (453 + 1620 * beta * (1 - x) - 455 * x) * beta + alpha * (
+                    8 * (1 - x) * (135 * beta - 11)))))
+    prefactor_num = (1 + 12 * alpha) * (1 + 12 * beta) / (total * total)
+    prefactor_den = 12960 * alpha * alpha * alpha * beta * beta * (1 + 12 * total)
+    at_mean = prefactor_num / (1 - x) * poly / prefactor_den
+    prefactor = -x / xp.sqrt(2 * alpha * beta / total)
+    stirling = ((1 + 1 / (12 * alpha) + 1 / (288 * alpha * alpha))
+                * (1 + 1 / (12 * beta) + 1 / (288 * beta * beta))
+                / (1 + 1 / (12 * total) + 1 / (288 * total * total)))
+    term1_num = 2 * (alpha * alpha) * (x - 1) + alpha * beta * (x - 1) - x * (beta * beta)
+    axbx = alpha * (x - 1) + beta * x
+    term1 = term1_num / (xp.sqrt(2 * alpha / beta) * _pow(total, 1.5) * axbx * axbx)
+    term2 = 0.5 * _log(alpha / (total * x))
+    term3 = xp.sqrt(8 * alpha * beta / total) / (beta * x + alpha * (x - 1))
+    term4 = _pow(beta * _log(beta / (total * (1 - x))) + alpha * _log(alpha / (total * x)),
+                 -1.5)
+    term1234 = term1 + term2 * (term3 + xp.where(x < mean, term4, -term4))
+    near = (mean - 0.1 * std <= x) & (x <= mean + 0.1 * std)
+    return xp.where(near, at_mean, stirling * prefactor * term1234)
 
 
 # --- in-place fills ----------------------------------------------------------------------------
