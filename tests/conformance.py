@@ -84,17 +84,6 @@ _NAME_FAMILY = {
 _NAME_FAMILY = {n: fam for fam, names in _NAME_FAMILY.items() for n in names.split()}
 
 
-# Entries whose outputs depend on random draws: dyngrad's generator is not torch's, so their values
-# match only by chance and their forward-mode tangents (a second draw) are not compared.
-RANDOM_ENTRIES = frozenset("""
-    bernoulli normal normal.number_mean nn.functional.rrelu nn.functional.dropout
-    nn.functional.dropout2d nn.functional.dropout3d nn.functional.alpha_dropout
-    nn.functional.feature_alpha_dropout.with_train nn.functional.fractional_max_pool2d
-    nn.functional.fractional_max_pool3d nn.functional.scaled_dot_product_attention
-    nn.functional.multi_head_attention_forward
-""".split())
-
-
 @dataclass
 class Result:
     """One OpInfo entry's outcome; `reason` groups failures, `detail` says what differed."""
@@ -373,6 +362,7 @@ def check_forward_ad(op, fn, sample, seed: int) -> bool:
             with fw.dual_level():
                 args = _map_leaves((sample.input, sample.args, sample.kwargs),
                                     lambda x, lib=lib: dual(lib, x))
+                lib.manual_seed(seed)  # random entries draw alike
                 out = call(args[0], *args[1], **args[2])
                 if not identity:
                     out = proc(out) if lib is torch or not isinstance(
@@ -539,7 +529,7 @@ def check_entry(op, fn=None, samples: int = 8, budget: float = 2.0) -> Result:
             # an entry torch runs only on integer dtypes (one_hot) gets inputs without grad:
             # torch's make_tensor refuses requires_grad for them
             gen = op.sample_inputs("cpu", dt, requires_grad=dt.is_floating_point or dt.is_complex)
-            fwd = op.supports_forward_ad and res.entry not in RANDOM_ENTRIES
+            fwd = op.supports_forward_ad
             for i, sample in enumerate(itertools.islice(gen, samples)):
                 res.samples += check_sample(op, fn, sample, seed=i)
                 if fwd:
