@@ -91,6 +91,22 @@ class Generator:
         self._seed = self._rng.seed
         return self
 
+    def clone_state(self) -> Generator:
+        """A new generator at this one's position (they then draw the same numbers)."""
+        return Generator().set_state(self.get_state())
+
+    def get_offset(self) -> int:
+        raise RuntimeError("CPU Generator does not use offset")
+
+    def set_offset(self, offset) -> Generator:
+        raise RuntimeError("CPU Generator does not use offset")
+
+    def graphsafe_get_state(self):
+        raise NotImplementedError("graphsafe_get_state is not supported in this Generator")
+
+    def graphsafe_set_state(self, state):
+        raise NotImplementedError("graphsafe_set_state is not supported in this Generator")
+
 
 default_generator = Generator()
 default_generator.seed()  # like PyTorch, a fresh process starts from a nondeterministic seed

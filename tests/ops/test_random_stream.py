@@ -380,3 +380,24 @@ def test_standard_gamma_gradient():
             lib.autograd.grad(g.sum(), alpha)
         grads.append(g.detach().numpy())
     np.testing.assert_array_equal(*grads)
+
+
+def test_clone_state_and_the_offset_api():
+    results = []
+    for lib in (dyngrad, torch):
+        g = lib.Generator().manual_seed(3)
+        lib.randn(3, generator=g, dtype=lib.float64)  # leaves a cached normal behind
+        c = g.clone_state()
+        assert isinstance(c, lib.Generator) and c is not g and c.initial_seed() == 3
+        results.append([lib.randn(5, generator=g).numpy(), lib.randn(5, generator=c).numpy()])
+        for name, args, error in (("get_offset", (), RuntimeError),
+                                  ("set_offset", (1,), RuntimeError),
+                                  ("graphsafe_get_state", (), NotImplementedError),
+                                  ("graphsafe_set_state", (g,), NotImplementedError)):
+            with pytest.raises(error) as info:
+                getattr(g, name)(*args)
+            results.append(str(info.value))
+    (ours, *our_errors), (theirs, *their_errors) = results[:5], results[5:]
+    np.testing.assert_array_equal(ours[0], ours[1])
+    np.testing.assert_array_equal(ours, theirs)
+    assert our_errors == their_errors
