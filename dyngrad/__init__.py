@@ -72,6 +72,7 @@ from dyngrad import autograd
 autograd._import_submodules()  # Function, gradcheck, functional, forward_ad, graph: need Tensor
 from dyngrad import fft, linalg, masked, nn, optim, special
 from dyngrad.ops.nn_aliases import *  # noqa: F403, E402 - needs dyngrad.nn
+from dyngrad.ops import aten as _aten  # noqa: F401 - torch.ops.aten, by name
 from dyngrad.nn.functional.activation import tensor_log_softmax as log_softmax
 from dyngrad.nn.functional.activation import tensor_softmax as softmax
 from dyngrad import random  # torch.random: manual_seed, fork_rng, get_rng_state, ...

@@ -1,4 +1,5 @@
-"""Operators, one module per family; importing this package attaches Tensor methods."""
+"""Operators, one module per family; importing this package attaches Tensor methods. As
+`torch.ops`, the package also holds `aten` (ATen's operators by name, ops/aten.py)."""
 
 from dyngrad.ops import (  # noqa: F401 - imported for their Tensor methods
     arithmetic,

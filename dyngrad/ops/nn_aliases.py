@@ -37,7 +37,7 @@ __all__ = [
     "cosine_embedding_loss", "poisson_nll_loss", "binary_cross_entropy_with_logits", "ctc_loss",
     "grid_sampler", "affine_grid_generator", "native_norm", "frobenius_norm", "nuclear_norm",
     "norm_except_dim", "lstm", "gru", "rnn_tanh", "rnn_relu", "lstm_cell", "gru_cell",
-    "rnn_tanh_cell", "rnn_relu_cell",
+    "rnn_tanh_cell", "rnn_relu_cell", "_safe_softmax",
 ]
 
 # --- convolution and pooling: F's own signatures -----------------------------------------------
@@ -50,6 +50,7 @@ pixel_shuffle, pixel_unshuffle, channel_shuffle = (
     F.pixel_shuffle, F.pixel_unshuffle, F.channel_shuffle)
 selu, celu, hardshrink, prelu, threshold = F.selu, F.celu, F.hardshrink, F.prelu, F.threshold
 selu_, celu_ = F.selu_, F.celu_
+_safe_softmax = F.activation._safe_softmax
 Tensor.hardshrink = F.hardshrink
 Tensor.prelu = F.prelu
 

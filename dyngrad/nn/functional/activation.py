@@ -568,6 +568,10 @@ class SoftmaxBackward0(Node):
         return gy - y * P.sum(gy, self.dim, keepdim=True)
 
 
+class SafeSoftmaxBackward0(SoftmaxBackward0):
+    """_safe_softmax's node: softmax's derivative (zero along rows that were all -inf)."""
+
+
 class LogSoftmaxBackward0(Node):
     _saved_names = ("result",)
 
@@ -607,6 +611,18 @@ def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=N
     e = xp.exp(_shifted(a, dim))
     return record(SoftmaxBackward0, e / e.sum(axis=dim, keepdims=True), (input,), save=(OUT,),
                   dim=dim)
+
+
+def _safe_softmax(input: Tensor, dim: int, dtype=None) -> Tensor:
+    """softmax, but 0 instead of NaN along rows that are all -inf (attention's fully masked
+    rows); PyTorch's `torch._safe_softmax`."""
+    input, a, dim = _softmax_input(input, dim, dtype, "_safe_softmax")
+    if a.ndim == 0:
+        return record(SafeSoftmaxBackward0, xp.ones_like(a), (input,), save=(OUT,), dim=dim)
+    masked = (a == -xp.inf).all(axis=dim, keepdims=True)
+    e = xp.exp(_shifted(xp.where(masked, 0, a), dim))
+    y = xp.where(masked, 0, e / e.sum(axis=dim, keepdims=True)).astype(a.dtype, copy=False)
+    return record(SafeSoftmaxBackward0, y, (input,), save=(OUT,), dim=dim)
 
 
 def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,

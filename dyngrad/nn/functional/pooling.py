@@ -232,6 +232,39 @@ def max_pool3d_with_indices(input, kernel_size, stride=None, padding=0, dilation
     return max_pool3d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
 
 
+class MaxPool2DWithIndicesBackwardBackward0(Node):
+    """max_pool2d_with_indices_backward's node: for grad_output, the gradient gathered back at
+    the indices; for the input, zero."""
+
+    def backward(self, grad):
+        return (linear_op(grad, self.gather, self.scatter, "MaxPool2DWithIndicesBackward0"),
+                P.zeros_like(grad))
+
+
+def max_pool2d_with_indices_backward(grad_output, input, kernel_size, stride, padding, dilation,
+                                     ceil_mode, indices) -> Tensor:
+    """ATen's max_pool2d backward as an op (`torch.ops.aten`): each plane of `grad_output` added
+    into zeros shaped like `input` at `indices` (flat positions in the plane). Linear in
+    grad_output; `input` is an input with derivative zero, as in PyTorch."""
+    check_tensor(grad_output, "max_pool2d_with_indices_backward")
+    shape, index = input._data.shape, indices._data
+    plane = shape[-2] * shape[-1]
+    lead = shape[:-2]
+    rows = xp.arange(math.prod(lead)).reshape(lead + (1, 1)) * plane
+
+    def scatter(g):
+        sums = xp.bincount((rows + index).ravel(), weights=g.ravel(),
+                           minlength=math.prod(lead) * plane)
+        return sums.reshape(shape).astype(g.dtype)
+
+    def gather(g):
+        return xp.take_along_axis(g.reshape(lead + (plane,)), index.reshape(lead + (-1,)),
+                                  axis=-1).reshape(index.shape)
+
+    return record(MaxPool2DWithIndicesBackwardBackward0, scatter(grad_output._data),
+                  (grad_output, input), scatter=scatter, gather=gather)
+
+
 # --- average pooling -----------------------------------------------------------------------------
 def _avg_pool(n, name, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
               divisor_override):
