@@ -91,6 +91,14 @@ def _sample_gamma(draw: _Serial, alpha: float, f32: bool) -> float:
             return scale * d * v
 
 
+def _transformed_point(draw: _Serial) -> tuple:
+    """One point of Hoermann's transformed rejection (Poisson's PTRS, binomial's BTRS): u in
+    [-1/2, 1/2), v in [0, 1), drawn in that order, and us = 1/2 - |u|."""
+    u = draw.uniform() - 0.5
+    v = draw.uniform()
+    return u, v, 0.5 - abs(u)
+
+
 def _sample_poisson(draw: _Serial, lam: float) -> int:
     """sample_poisson: Hoermann's transformed rejection (PTRS) for rates of 10 or more, else
     multiplying uniforms until the product falls to exp(-rate). All in double; k is an int64
@@ -102,9 +110,7 @@ def _sample_poisson(draw: _Serial, lam: float) -> int:
         invalpha = 1.1239 + 1.1328 / (b - 3.4)
         vr = 0.9277 - 3.6224 / (b - 2)
         while True:
-            u = draw.uniform() - 0.5
-            v = draw.uniform()
-            us = 0.5 - abs(u)
+            u, v, us = _transformed_point(draw)
             if us == 0:  # k = floor(-inf) < 0: rejected
                 continue
             k = _int64(_c_floor((2 * a / us + b) * u + lam + 0.43))
@@ -158,9 +164,7 @@ def _btrs(draw: _Serial, n: float, p: float, t) -> float:
     n1 = t(n + 1)
     m = _c_floor(t(n1 * p))
     while True:
-        u = draw.uniform() - 0.5
-        v = draw.uniform()
-        us = 0.5 - abs(u)
+        u, v, us = _transformed_point(draw)
         if us == 0:  # k = floor(-inf) < 0: rejected
             continue
         k = t(_c_floor((2 * a / us + b) * u + c))
