@@ -33,6 +33,7 @@ _NORMAL = struct.Struct("<dddi")  # normal_x, normal_y (the cached double), norm
 _FLOAT_NORMAL = struct.Struct("<f?")
 _U64 = xp.uint64
 _MASK24, _MASK53 = _U64((1 << 24) - 1), _U64((1 << 53) - 1)
+_CHUNK = 1 << 16  # values per Box-Muller pass (a multiple of 16)
 
 
 def _init_genrand(seed: int):
@@ -129,7 +130,9 @@ class Stream:
         whole = n - n % 16
         data = xp.empty(n, acc)
         data[:whole if dt == xp.float16 else n] = self.unit(whole if dt == xp.float16 else n, dt)
-        data[:whole] = _box_muller_16(data[:whole], acc, mean, std)
+        for i in range(0, whole, _CHUNK):  # in cache-sized pieces: twice as fast for large n
+            piece = slice(i, min(i + _CHUNK, whole))
+            data[piece] = _box_muller_16(data[piece], acc, mean, std)
         if n % 16:
             data[n - 16:] = _box_muller_16(self.unit(16, dt).astype(acc), acc, mean, std)
         return data.astype(dt, copy=False)

@@ -47,6 +47,12 @@ def test_randn(n, dtype):
     same_draws(lambda t: t.randn(n, dtype=getattr(t, dtype)))
 
 
+@pytest.mark.parametrize("dtype", [*FLOATS, "float16"])
+def test_randn_longer_than_one_pass(dtype):
+    """Large fills are computed in pieces of 65536 values: the pieces and the ragged end join."""
+    same_draws(lambda t: t.randn(2 * 65536 + 21, dtype=getattr(t, dtype)))
+
+
 @pytest.mark.parametrize("seed", [0, 1, 7, 2**32 + 5, 2**63, 67280421310721])
 def test_seeds(seed):
     same_draws(lambda t: (t.rand(4), t.randn(2, 9), t.randint(0, 10, (5,))), seed)
