@@ -70,11 +70,11 @@ class Stream:
         return (r[0::2] << _U64(32)) | r[1::2]
 
     def unit(self, n: int, dt):
-        """n uniforms in [0, 1) as PyTorch's uniform_real_distribution makes them, in the type it
-        computes in: float64 from 53 bits of two outputs for double, else from 24 bits of one."""
+        """n uniforms in [0, 1) as PyTorch's uniform_real_distribution makes them: float64 from
+        53 bits of two outputs for double, else float32 from 24 bits of one (exact in float)."""
         if dt == xp.float64:
             return (self.raw64(n) & _MASK53).astype(xp.float64) * 2.0**-53
-        return (self.raw32(n) & _MASK24).astype(xp.float64) * 2.0**-24
+        return (self.raw32(n) & _MASK24).astype(xp.float32) * xp.float32(2.0**-24)
 
     # --- PyTorch's CPU kernels ----------------------------------------------------------------
     def uniform(self, shape: tuple, dt, low: float = 0.0, high: float = 1.0):
