@@ -211,6 +211,8 @@ def to_dyngrad(x, memo: dict):
         return found
     if isinstance(x, torch.nn.Module) and not any(True for _ in x.parameters()):
         return _module(x)  # e.g. a distance_function=PairwiseDistance()
+    if isinstance(x, torch.nn.LinearCrossEntropyOptions):
+        return dyngrad.nn.LinearCrossEntropyOptions(**to_dyngrad(asdict(x), memo))
     if type(x).__module__.startswith("torch"):
         raise Unsupported(f"argument of type {type(x).__name__}")
     return x

@@ -3,7 +3,8 @@
 Most are composed of tensor ops exactly as PyTorch composes them (so grad_fn names match, e.g.
 `kl_div`, `poisson_nll_loss`, `cosine_embedding_loss`); the ones PyTorch runs as single kernels
 (`soft_margin_loss`, `multi_margin_loss`, `multilabel_margin_loss`, `ctc_loss`) are one node each.
-The latter three, like PyTorch's, cannot be differentiated twice.
+The latter three, like PyTorch's, cannot be differentiated twice. `linear_cross_entropy` with
+`options` is PyTorch's chunked path: two custom Functions, named as its torch.library ops.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import warnings
 import dyngrad
 from dyngrad._backend import xp
 from dyngrad._tensor import Tensor
+from dyngrad.autograd.function import Function
 from dyngrad.autograd.node import Node
 from dyngrad.nn.functional.activation import logsigmoid
 from dyngrad.nn.functional.loss import (
@@ -28,6 +30,7 @@ from dyngrad.nn.functional.misc import linear, pairwise_distance
 from dyngrad.ops import _poly as P
 from dyngrad.ops._core import record
 from dyngrad.ops.arithmetic import NotImplemented as _NoDerivative
+from dyngrad.ops.linalg import _check_mm
 
 __all__ = [
     "kl_div", "poisson_nll_loss", "gaussian_nll_loss", "margin_ranking_loss",
@@ -484,8 +487,10 @@ def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths, target_lengths, 
 
 def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weight=None,
                          reduction="mean", ignore_index=None, label_smoothing=0.0, options=None):
-    """cross_entropy(linear(input, linear_weight, linear_bias), target): torch's reference path
-    (`options`, its chunked-memory settings, change nothing here: the values are the same)."""
+    """cross_entropy(linear(input, linear_weight, linear_bias), target). With `options` (an
+    `nn.LinearCrossEntropyOptions`), PyTorch's chunked path where it applies (class-index
+    targets, (C, in_features) weight, no label smoothing), else the reference path with a
+    warning."""
     if input.ndim < 1 or input.ndim > 2:
         raise RuntimeError(f"expected input with dimensionality 1 or 2, got {input.ndim}")
     if linear_weight.ndim < 2:
@@ -508,11 +513,261 @@ def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weig
     logits_shape = (*batches, classes, *out_features)
     if tuple(target.shape) == logits_shape and ignore_index is not None:
         raise RuntimeError("ignore_index cannot be specified when target contains probabilities")
+    ignore_index = -100 if ignore_index is None else ignore_index
+    if options is not None:
+        if (reduction in ("mean", "sum", "none") and label_smoothing == 0.0
+                and target.dtype == dyngrad.int64 and not out_features):
+            return _linear_cross_entropy_chunked(input, linear_weight, target, linear_bias,
+                                                 weight, reduction, ignore_index, options)
+        bias_shape = None if linear_bias is None else tuple(linear_bias.shape)
+        warnings.warn(
+            "linear_cross_entropy: ``options`` ignored; chunked path needs reduction in "
+            "{'mean','sum','none'}, label_smoothing == 0, target.dtype == int64, out_features "
+            f"== (). Got reduction={reduction!r}, label_smoothing={label_smoothing}, "
+            f"target.dtype={target.dtype}, out_features={out_features}, tracing=False, "
+            f"linear_bias.shape={bias_shape}.", stacklevel=2)
     if out_features:
         linear_weight = linear_weight.reshape(math.prod(out_features, start=classes), in_features)
         if linear_bias is not None:
             linear_bias = linear_bias.reshape(math.prod(out_features, start=classes))
     logits = linear(input, linear_weight, linear_bias).reshape(logits_shape)
     return cross_entropy(logits, target, weight=weight, reduction=reduction,
-                         ignore_index=-100 if ignore_index is None else ignore_index,
-                         label_smoothing=label_smoothing)
+                         ignore_index=ignore_index, label_smoothing=label_smoothing)
+
+
+# --- the chunked linear_cross_entropy ------------------------------------------------------------
+# PyTorch runs it as two torch.library custom ops, `torch_nn::_linear_cross_entropy_batch_chunked`
+# (mean, sum) and `..._no_reduction` (none); their autograd Functions, and so the loss's grad_fn,
+# are named GeneratedBackwardFor_torch_nn_<op>_default(Backward). The loop below follows the CPU
+# path of PyTorch's chunk loop step by step, in the same dtypes, so the values round alike.
+_CHUNKED_TWICE = ("linear_cross_entropy chunked backward called twice; retain_graph=True / "
+                  "double backward are not supported.")
+
+
+def _linear_cross_entropy_chunked(input, linear_weight, target, linear_bias, weight, reduction,
+                                  ignore_index, options):
+    """The chunked op on (N, in_features) input (a 1-D input is a batch of one, squeezed after),
+    with `options` resolved for these shapes."""
+    batched = input.ndim == 2
+    if not batched:
+        input, target = input.unsqueeze(0), target.unsqueeze(0)
+    opts = options._adjust(num_batches=input.shape[0], in_features=input.shape[1],
+                           num_classes=linear_weight.shape[0], dtype=input.dtype,
+                           device=input.device)
+    tensors = (input, linear_weight, target, linear_bias, weight)
+    settings = (ignore_index, opts.batch_chunk_size, opts.acc_policy, opts.acc_dtype)
+    needs = [t is not None and t.requires_grad for t in tensors]
+    if not (dyngrad.is_grad_enabled() and any(needs)):
+        # PyTorch's custom op runs no autograd kernel then: no node (and no forward-AD tangent)
+        result = Tensor._make(_chunked_loop(*tensors, reduction, *settings)[0])
+    elif reduction == "none":
+        result = _ChunkedNoReduction.apply(*tensors, *settings)
+    else:
+        result = _ChunkedLoss.apply(*tensors, *settings, reduction, opts.allow_retain_graph,
+                                    needs[0], needs[1], needs[3])
+    return result if batched else result.squeeze(0)
+
+
+def _sum(a, axis, dtype):
+    """a summed along axis into dtype; PyTorch sums float16 in float32, rounding once."""
+    if dtype != xp.float16:
+        return a.sum(axis, dtype=dtype)
+    return a.sum(axis, dtype=xp.float32).astype(dtype)
+
+
+def _index_add_rows(a, index, src) -> None:
+    """a[index[i]] += src[i] for rows i, as PyTorch's index_add_ (alpha 1): float16 accumulates
+    in float32, rounded once (elsewhere, as with alpha -1 or 1-D, each addition is rounded, as
+    NumPy's add.at does)."""
+    if a.dtype != xp.float16:
+        xp.add.at(a, index, src)
+        return
+    wide = a.astype(xp.float32)
+    xp.add.at(wide, index, src.astype(xp.float32))
+    a[...] = wide
+
+
+def _sub_matmul(c, a, b):
+    """c - a @ b, rounded once in float16 (which PyTorch's addmm accumulates in float32)."""
+    if c.dtype != xp.float16:
+        return c - a @ b
+    return (c.astype(xp.float32) - a.astype(xp.float32) @ b.astype(xp.float32)).astype(c.dtype)
+
+
+def _chunked_loop(input, linear_weight, target, linear_bias, weight, reduction, ignore_index,
+                  batch_chunk_size, acc_policy, acc_dtype, needs=(False, False, False),
+                  grad_output=None):
+    """(loss, grad_input, grad_linear_weight, grad_linear_bias) as NumPy arrays, computed
+    `batch_chunk_size` rows at a time; a gradient not in `needs` is None. The loss is the
+    reduced one for mean/sum, per sample for 'none' without `grad_output`; with it ('none''s
+    backward), the loss is None and the gradients are those of sum(loss * grad_output)."""
+    if input.dtype is not acc_dtype and not (input.dtype is dyngrad.float16
+                                             and acc_dtype is dyngrad.float32):
+        raise RuntimeError(
+            "linear_cross_entropy supports float32 acc_dtype with float16/bfloat16 inputs, but "
+            f"got {acc_dtype} acc_dtype and {input.dtype} inputs.")
+    x, lw, t = input._data, linear_weight._data, target._data
+    if t.ndim == 0:  # PyTorch's errors for a target that is not one class per row
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
+    if t.ndim > 1 and weight is not None:
+        raise IndexError("index_select(): Index is supposed to be a vector")
+    if t.ndim > 1:
+        raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
+    dt, acc = x.dtype, acc_dtype.np
+    mixed = dt != acc
+    # float16 with float32 accumulation: 'accurate' computes logits and the input gradient in
+    # float32, 'balanced' and 'compact' in float16; softmax sums, class weights and the loss
+    # always accumulate in acc_dtype.
+    wd = acc if mixed and acc_policy == "accurate" else dt
+    staged = needs[1] and not (acc_policy == "compact" and wd == dt)  # (C, F) weight-grad scratch
+    n, classes = x.shape[0], lw.shape[0]
+    mask = t == ignore_index
+    if ignore_index < 0 or ignore_index >= classes:
+        t = xp.where(mask, 0, t)
+    if weight is None:
+        w = (~mask).astype(acc)
+    elif t.size and (t.min() < 0 or t.max() >= weight.shape[0]):
+        raise IndexError("index out of range in self")
+    else:
+        w = xp.where(mask, 0, weight._data[t]).astype(acc)
+    # w: each row's signed share of the loss (-weight / total weight for mean)
+    if reduction == "mean":
+        total = _sum(w, None, acc)
+        w = w / (xp.nan if total == 0 else -total)
+    elif reduction == "sum":
+        w = -w
+    elif grad_output is not None:
+        w = -w * grad_output.astype(acc)
+    per_sample = reduction == "none" and grad_output is None
+    # the logits' operands: cast only when accumulating float16 in float32
+    x_w, lw_w = (x.astype(wd, copy=False), lw.astype(wd)) if mixed else (x, lw)
+    bias = None if linear_bias is None else linear_bias._data.astype(wd, copy=False)
+    if per_sample:
+        loss = xp.empty(n, dt)
+    else:
+        loss = None if reduction == "none" else xp.zeros((), acc)
+    gi = xp.empty(x.shape, wd) if needs[0] else None
+    gw = xp.zeros(lw.shape, dt) if needs[1] else None
+    gb = xp.zeros(classes, dt) if needs[2] else None
+    for s in range(0, n, batch_chunk_size):
+        e = min(s + batch_chunk_size, n)
+        if e > t.shape[0]:
+            raise RuntimeError(
+                f"start ({s}) + length ({e - s}) exceeds dimension size ({t.shape[0]}).")
+        tc, wc = t[s:e], w[s:e]
+        _check_mm(x_w.shape, lw_w.T.shape, x_w.dtype, lw_w.dtype)
+        bad = (tc < 0) | (tc >= classes)
+        if bad.any():
+            raise RuntimeError(f"index {tc[bad][0]} is out of bounds for dimension 1 with size "
+                               f"{classes}")
+        logits = x_w[s:e] @ lw_w.T
+        if bias is not None:
+            logits += bias
+        logits -= logits.max(1, keepdims=True)  # softmax stability
+        picked = logits[xp.arange(e - s), tc].astype(acc)
+        denom = _sum(xp.exp(logits, out=logits), 1, acc)
+        if per_sample:
+            loss[s:e] = (xp.log(denom) - picked) * wc
+            continue
+        if loss is not None:
+            loss += wc @ picked
+            loss -= wc @ xp.log(denom)
+        if not any(needs):
+            continue
+        logits *= (wc / denom).astype(wd)[:, None]  # softmax scaled by each row's share
+        if needs[2]:
+            part = xp.zeros(classes, acc) if mixed else gb
+            part -= _sum(logits, 0, part.dtype)
+            xp.add.at(part, tc, wc)
+            if mixed:
+                gb += part.astype(dt)
+        if needs[0]:
+            gi[s:e] = _sub_matmul(lw_w[tc] * wc.astype(wd)[:, None], logits, lw_w)
+        if needs[1]:
+            x_acc = x[s:e].astype(acc, copy=False)
+            if staged:
+                part = logits.astype(acc, copy=False).T @ x_acc
+                xp.add.at(part, tc, -(x_acc * wc[:, None]))
+                gw -= part
+            else:
+                gw[...] = _sub_matmul(gw, logits.T, x[s:e])
+                _index_add_rows(gw, tc, (x_acc * wc[:, None]).astype(dt))
+    if reduction == "mean" and n == 0:
+        loss = xp.asarray(xp.nan, acc)
+    if loss is not None:
+        loss = loss.astype(dt)
+    return loss, None if gi is None else gi.astype(dt), gw, gb
+
+
+def _torch_library_op(op: str):
+    """Class decorator: the Function renamed as torch.library names the autograd Function of
+    the custom op `torch_nn::<op>`, so that its nodes are named as PyTorch's
+    (`GeneratedBackwardFor_torch_nn_<op>_defaultBackward`)."""
+    return lambda fn: type(f"GeneratedBackwardFor_torch_nn_{op}_default", (fn,), {})
+
+
+@_torch_library_op("_linear_cross_entropy_batch_chunked")
+class _ChunkedLoss(Function):
+    """Mean and sum: the forward computes the loss and all wanted gradients; the backward scales
+    them by the upstream gradient, in place (so only once) unless allow_retain_graph."""
+
+    @staticmethod
+    def forward(ctx, input, linear_weight, target, linear_bias, weight, ignore_index,
+                batch_chunk_size, acc_policy, acc_dtype, reduction, allow_retain_graph, *needs):
+        loss, *grads = _chunked_loop(input, linear_weight, target, linear_bias, weight,
+                                     reduction, ignore_index, batch_chunk_size, acc_policy,
+                                     acc_dtype, needs)
+        ctx.allow_retain_graph = allow_retain_graph
+        # by position of the forward input (input, linear_weight, linear_bias); None once used
+        ctx.grads = {i: Tensor._make(g) for i, g in zip((0, 1, 3), grads, strict=True)
+                     if g is not None}
+        return Tensor._make(loss)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        result = [None] * 14
+        for i, g in ctx.grads.items():
+            if ctx.allow_retain_graph:
+                result[i] = g * grad_output
+            elif g is None:
+                raise RuntimeError(_CHUNKED_TWICE)
+            else:
+                result[i] = g.mul_(grad_output)
+        if not ctx.allow_retain_graph:
+            ctx.grads = dict.fromkeys(ctx.grads)
+        return tuple(result)
+
+
+@_torch_library_op("_linear_cross_entropy_batch_chunked_no_reduction")
+class _ChunkedNoReduction(Function):
+    """'none': the forward computes the per-sample loss only and saves its inputs; the backward
+    runs the chunk loop again with the upstream gradient folded into each row's weight."""
+
+    @staticmethod
+    def forward(ctx, input, linear_weight, target, linear_bias, weight, ignore_index,
+                batch_chunk_size, acc_policy, acc_dtype):
+        ctx.save_for_backward(input, linear_weight, target, linear_bias, weight)
+        ctx.settings = (ignore_index, batch_chunk_size, acc_policy, acc_dtype)
+        loss = _chunked_loop(input, linear_weight, target, linear_bias, weight, "none",
+                             *ctx.settings)[0]
+        return Tensor._make(loss)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        input, linear_weight, target, linear_bias, weight = ctx.saved_tensors
+        needs = ctx.needs_input_grad
+        needs = (needs[0], needs[1], linear_bias is not None and needs[3])
+        result = [None] * 9
+        if not any(needs):
+            return tuple(result)
+        if grad_output.requires_grad and dyngrad.is_grad_enabled():
+            # PyTorch's loop writes into buffers with out=, which autograd refuses
+            raise RuntimeError("div(): functions with out=... arguments don't support automatic "
+                               "differentiation, but one of the arguments requires grad.")
+        _, *grads = _chunked_loop(input, linear_weight, target, linear_bias, weight, "none",
+                                  *ctx.settings, needs, grad_output._data)
+        for i, g in zip((0, 1, 3), grads, strict=True):
+            if g is not None:
+                result[i] = Tensor._make(g)
+        return tuple(result)
+

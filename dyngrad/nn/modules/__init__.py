@@ -9,6 +9,7 @@ from dyngrad.nn.modules.dropout import *  # noqa: F403
 from dyngrad.nn.modules.embedding_bag import *  # noqa: F403
 from dyngrad.nn.modules.fold import *  # noqa: F403
 from dyngrad.nn.modules.linear import *  # noqa: F403
+from dyngrad.nn.modules.linear_cross_entropy_options import *  # noqa: F403
 from dyngrad.nn.modules.loss import *  # noqa: F403
 from dyngrad.nn.modules.misc import *  # noqa: F403
 from dyngrad.nn.modules.module import Module
