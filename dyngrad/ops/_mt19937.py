@@ -13,8 +13,10 @@ docs/differences.md lists the kernels whose numbers still differ.
 
 from __future__ import annotations
 
+import functools
 import math
 import struct
+import threading
 
 from dyngrad._backend import xp
 from dyngrad.ops._serial_samplers import (
@@ -47,9 +49,12 @@ def _init_genrand(seed: int):
 
 
 class Stream:
-    """One generator's state: the twister, its seed, and PyTorch's cached normal samples."""
+    """One generator's state: the twister, its seed, and PyTorch's cached normal samples. Each
+    public method draws under the stream's lock (`_atomic`), as PyTorch's kernels hold the
+    generator's mutex: threads sharing a generator never interleave inside one call."""
 
     def __init__(self, seed: int):
+        self.lock = threading.RLock()
         self.seed = seed
         self.bits = xp.random.MT19937()
         self.bits.state = {"bit_generator": "MT19937",
@@ -276,6 +281,7 @@ class Stream:
         key = xp.frombuffer(raw, _U64, N, _LAYOUT.size).astype(xp.uint32)
         _, cached, _, valid = _NORMAL.unpack_from(raw, _LAYOUT.size + 8 * N)
         self = cls.__new__(cls)
+        self.lock = threading.RLock()
         self.seed = seed % (1 << 64)
         self.bits = xp.random.MT19937()
         self.bits.state = {"bit_generator": "MT19937",
@@ -284,6 +290,22 @@ class Stream:
         self.normal_cache = cached if valid else None
         self.float_normal = _FLOAT_NORMAL.unpack_from(raw, STATE_SIZE - 8)
         return self
+
+
+def _atomic(method):
+    @functools.wraps(method)
+    def locked(self, *args, **kwargs):
+        with self.lock:
+            return method(self, *args, **kwargs)
+
+    return locked
+
+
+for _name in ("raw32", "raw64", "unit", "uniform", "normal", "integers", "full_range",
+              "permutation", "bernoulli", "bernoulli_tensor", "exponential", "cauchy",
+              "log_normal", "geometric", "multinomial", "standard_gamma", "dirichlet", "poisson",
+              "binomial", "get_state"):
+    setattr(Stream, _name, _atomic(getattr(Stream, _name)))
 
 
 def _numel(shape: tuple) -> int:

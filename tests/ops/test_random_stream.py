@@ -407,3 +407,33 @@ def test_clone_state_and_the_offset_api():
     np.testing.assert_array_equal(ours[0], ours[1])
     np.testing.assert_array_equal(ours, theirs)
     assert our_errors == their_errors
+
+
+def test_threads_sharing_a_generator_never_interleave_within_a_call():
+    """Calls are atomic (PyTorch holds the generator's mutex): whatever the threads' order, the
+    values drawn are those of the same calls made one after another (identical calls, so the
+    order does not matter; gamma draws rewind and redraw, and carry a cached normal)."""
+    import threading
+
+    def call(g):
+        return dyngrad._standard_gamma(dyngrad.full((5,), 0.7, dtype=dyngrad.float64),
+                                       generator=g).numpy()
+
+    g = dyngrad.Generator().manual_seed(5)
+    together, lock = [], threading.Lock()
+
+    def worker():
+        for _ in range(50):
+            values = call(g)
+            with lock:
+                together.append(values)
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    g = dyngrad.Generator().manual_seed(5)
+    one_by_one = [call(g) for _ in range(200)]
+    np.testing.assert_array_equal(np.sort(np.concatenate(together)),
+                                  np.sort(np.concatenate(one_by_one)))
