@@ -19,6 +19,7 @@ import struct
 import threading
 
 from dyngrad._backend import xp
+from dyngrad.ops._fma import fma
 from dyngrad.ops._serial_samplers import (
     _at_least_tiny,
     _row_sums,
@@ -93,7 +94,7 @@ class Stream:
         if lo == 0 and hi == 1:
             out = u.astype(dt)
         else:  # u * (to - from) + from as one fused multiply-add
-            out = (_fma64 if acc == xp.float64 else _fma)(u, hi - lo, lo).astype(dt, copy=False)
+            out = fma(u, hi - lo, lo, acc).astype(dt, copy=False)
         if lo != hi:
             out[out == dt.type(high)] = dt.type(low)
         return out.reshape(shape)
@@ -108,7 +109,7 @@ class Stream:
         n = _numel(shape)
         if n >= 16 and contiguous:
             return self._normal_fill(n, dt, mean, std).reshape(shape)
-        return _fma64(self._normal_pairs(n), std, mean).astype(dt).reshape(shape)
+        return fma(self._normal_pairs(n), std, mean, xp.float64).astype(dt).reshape(shape)
 
     def _normal_pairs(self, n: int):
         """n normal_distribution<double> samples: a cached value first, then cos, sin pairs."""
@@ -185,11 +186,11 @@ class Stream:
     def cauchy(self, size: tuple, dt, median: float, sigma: float):
         """cauchy_: median + sigma * tan(pi (u - 1/2)), in double (one rounding: an FMA)."""
         u = self.unit(_numel(size), xp.float64)
-        return _fma64(_tan(math.pi * (u - 0.5)), sigma, median).astype(dt).reshape(size)
+        return fma(_tan(math.pi * (u - 0.5)), sigma, median, xp.float64).astype(dt).reshape(size)
 
     def log_normal(self, size: tuple, dt, mean: float, std: float):
         """log_normal_: exp of normal_distribution<double>(mean, std) samples."""
-        z = _fma64(self._normal_pairs(_numel(size)), std, mean)
+        z = fma(self._normal_pairs(_numel(size)), std, mean, xp.float64)
         return _exp(z).astype(dt).reshape(size)
 
     def geometric(self, size: tuple, dt, p: float):
@@ -331,36 +332,6 @@ _log, _log1p, _exp, _cos, _sin, _tan = map(
     _libm, (math.log, math.log1p, math.exp, math.cos, math.sin, math.tan))
 
 
-def _fma64(a, b, c):
-    """a * b + c rounded once (the kernels' fused multiply-add), for float64 arrays: the exact
-    product and sum as pairs of doubles (Dekker, Knuth), the tail rounded to odd, then added."""
-    a, b, c = xp.broadcast_arrays(*(xp.asarray(v, xp.float64) for v in (a, b, c)))
-    hi, lo = _two_product(a, b)
-    s, s_err = _two_sum(c, hi)
-    tail, tail_err = _two_sum(s_err, lo)
-    inexact_even = (tail_err != 0) & ((tail.view(xp.int64) & 1) == 0)
-    tail = xp.where(inexact_even, xp.nextafter(tail, xp.copysign(xp.inf, tail_err)), tail)
-    return s + tail
-
-
-def _split(a):
-    big = 134217729.0 * a  # 2**27 + 1
-    hi = big - (big - a)
-    return hi, a - hi
-
-
-def _two_product(a, b):
-    p = a * b
-    (ah, al), (bh, bl) = _split(a), _split(b)
-    return p, ((ah * bh - p) + ah * bl + al * bh) + al * bl
-
-
-def _two_sum(a, b):
-    s = a + b
-    bb = s - a
-    return s, (a - (s - bb)) + (b - bb)
-
-
 # --- Box-Muller on blocks of 16 -----------------------------------------------------------------
 def _box_muller_16(data, acc, mean: float, std: float):
     """Each block of 16 uniforms becomes 16 normals: radius sqrt(-2 log(1 - u[j])) and angle
@@ -373,17 +344,15 @@ def _box_muller_16(data, acc, mean: float, std: float):
         radius = xp.sqrt(-2.0 * _log(u1))
         theta = 2.0 * math.pi * u2
         out = xp.stack([radius * _cos(theta), radius * _sin(theta)], 1)
-        return _fma64(out, std, mean).reshape(-1)
+        return fma(out, std, mean, xp.float64).reshape(-1)
     f = xp.float32
     radius = xp.sqrt(f(-2) * _log_ps(u1))
     sin, cos = _sincos_ps(f(2 * xp.pi) * u2)
     out = xp.stack([radius * cos, radius * sin], 1).reshape(-1)
-    return _fma(out, f(std), f(mean))
+    return fma(out, std, mean, f)
 
 
-def _fma(a, b, c):
-    """float32 a * b + c rounded once (the product is exact in float64)."""
-    return (a.astype(xp.float64) * b + c).astype(xp.float32)
+_fma32 = functools.partial(fma, work=xp.float32)
 
 
 _LOG_P = (7.0376836292e-2, -1.1514610310e-1, 1.1676998740e-1, -1.2420140846e-1,
@@ -404,8 +373,8 @@ def _log_ps(x):
     z = m * m
     y = xp.full_like(m, f(_LOG_P[0]))
     for c in _LOG_P[1:]:
-        y = _fma(y, m, f(c))
-    y = _fma(y * m, z, e * f(-2.12194440e-4))
+        y = _fma32(y, m, f(c))
+    y = _fma32(y * m, z, e * f(-2.12194440e-4))
     y = y - z * f(0.5)
     return m + y + e * f(0.693359375)
 
@@ -419,11 +388,11 @@ def _sincos_ps(x):
     for dp in (-0.78515625, -2.4187564849853515625e-4, -3.77489497744594108e-8):
         x = x + y * f(dp)
     z = x * x
-    c = _fma(_fma(xp.full_like(z, f(2.443315711809948e-5)), z, f(-1.388731625493765e-3)),
+    c = _fma32(_fma32(xp.full_like(z, f(2.443315711809948e-5)), z, f(-1.388731625493765e-3)),
              z, f(4.166664568298827e-2))
-    c = _fma(c * z, z, -(z * f(0.5))) + f(1)
-    s = _fma(xp.full_like(z, f(-1.9515295891e-4)), z, f(8.3321608736e-3))
-    s = _fma(_fma(s, z, f(-1.6666654611e-1)) * z, x, x)
+    c = _fma32(c * z, z, -(z * f(0.5))) + f(1)
+    s = _fma32(xp.full_like(z, f(-1.9515295891e-4)), z, f(8.3321608736e-3))
+    s = _fma32(_fma32(s, z, f(-1.6666654611e-1)) * z, x, x)
     first = (j & 2) == 0  # octants where sin uses the sine polynomial
     sin = xp.where(first, s, c)
     cos = xp.where(first, c, s)

@@ -12,7 +12,7 @@ from dyngrad._size import Size
 from dyngrad._tensor import Tensor
 from dyngrad.autograd.node import Node
 from dyngrad.ops._core import check_kernel, method, record
-from dyngrad.ops._mt19937 import _fma64
+from dyngrad.ops._fma import fma as _fma
 from dyngrad.ops.settings import get_num_threads
 
 _make = Tensor._make
@@ -286,40 +286,6 @@ def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device
 # Other platforms' builds round differently.
 
 _GRAIN = 32768  # at::internal::GRAIN_SIZE
-
-
-def _fma(a, b, c, work):
-    """a * b + c rounded once in `work` (float32 or float64). float32: the product is exact in
-    float64, and where the float64 sum is a float32 tie (double rounding could go wrong) it is
-    redone rounded to odd; float64: `_fma64`, with zero and non-finite results as a * b + c
-    gives them (Dekker's split overflows past 2**996: those are redone scaled by 2**-64)."""
-    a, b, c = xp.broadcast_arrays(*(xp.asarray(v, work).astype(xp.float64, copy=False)
-                                    for v in (a, b, c)))
-    shape = a.shape
-    a, b, c = a.ravel(), b.ravel(), c.ravel()
-    with xp.errstate(all="ignore"):
-        if work == xp.float32:
-            s = a * b + c
-            out = s.astype(xp.float32)
-            tie = (s.view(xp.int64) & 0x1FFFFFFF == 0x10000000) | (xp.abs(s) < 2.0**-125)
-            j = xp.flatnonzero(tie)
-            if j.size:
-                p, c = a[j] * b[j], c[j]
-                s = p + c
-                t = s - p
-                err = (p - (s - t)) + (c - t)
-                odd = (err != 0) & (s.view(xp.int64) & 1 == 0)
-                out[j] = xp.where(odd, xp.nextafter(s, xp.copysign(xp.inf, err)), s)
-            return out.reshape(shape)
-        out = _fma64(a, b, c)
-        j = xp.flatnonzero(~xp.isfinite(out) | (out == 0))
-        if j.size:
-            a, b, c = a[j], b[j], c[j]
-            plain = a * b + c
-            scaled = _fma64(a * 2.0**-64, b, c * 2.0**-64) * 2.0**64
-            out[j] = xp.where(xp.isfinite(plain) & xp.isfinite(scaled) & (scaled != 0),
-                              scaled, plain)
-    return out.reshape(shape)
 
 
 def _halves(steps: int):
