@@ -23,18 +23,18 @@ def fma(a, b, c, work):
 
 def _fma32(a, b, c):
     s = a * b + c
-    out = s.astype(xp.float32)
-    j = xp.flatnonzero((s.view(xp.int64) & 0x1FFFFFFF == 0x10000000) | (xp.abs(s) < 2.0**-125))
+    out = xp.asarray(s, xp.float32)  # (an array even for 0-dim operands: written into below)
+    j = xp.flatnonzero(((s.view(xp.int64) & 0x1FFFFFFF) == 0x10000000) | (xp.abs(s) < 2.0**-125))
     if j.size:  # float32 ties of the float64 sum (rare): the sum again, rounded to odd
         p, c = _at(a, s, j) * _at(b, s, j), _at(c, s, j)
         s, err = _two_sum(p, c)
-        odd = (err != 0) & (s.view(xp.int64) & 1 == 0)
+        odd = (err != 0) & ((s.view(xp.int64) & 1) == 0)
         out.reshape(-1)[j] = xp.where(odd, xp.nextafter(s, xp.copysign(xp.inf, err)), s)
     return out
 
 
 def _fma64_any(a, b, c):
-    out = _fma64(a, b, c)
+    out = xp.asarray(_fma64(a, b, c))
     j = xp.flatnonzero(~xp.isfinite(out) | (out == 0))
     if j.size:  # past Dekker's range, or a zero whose sign a * b + c decides
         a, b, c = _at(a, out, j), _at(b, out, j), _at(c, out, j)
