@@ -6,9 +6,12 @@ alike; the engine reduces broadcast gradients and casts dtypes, so no formula do
 
 from __future__ import annotations
 
+import operator
+
 from dyngrad._backend import xp
 from dyngrad._tensor import Tensor
 from dyngrad.autograd.node import Node
+from dyngrad.ops import _fastpath
 from dyngrad.ops import _poly as P
 from dyngrad.ops._core import (
     OUT,
@@ -455,7 +458,7 @@ class NegBackward0(Node):
         return -grad
 
 
-@method("neg", "negative", "__neg__")
+@method("neg", "negative")
 def neg(input, *, out=None) -> Tensor:
     """-input."""
     check_tensor(input, "neg")
@@ -469,6 +472,7 @@ def neg(input, *, out=None) -> Tensor:
 
 
 negative = neg
+Tensor.__neg__ = _fastpath.unary(neg, NegBackward0, operator.neg, None)
 
 
 @method("positive", "__pos__")
@@ -496,11 +500,13 @@ def _out(result: Tensor, out, fname: str) -> Tensor:
 
 
 # --- operators and in-place forms --------------------------------------------------------------
-Tensor.__add__ = Tensor.__radd__ = add  # commutative, so the reflected form is the same call
-Tensor.__sub__ = sub
+# (commutative: the reflected form is the same call)
+Tensor.__add__ = Tensor.__radd__ = _fastpath.binary(add, AddBackward0, operator.add, None)
+Tensor.__sub__ = _fastpath.binary(sub, SubBackward0, operator.sub, None)
 Tensor.__rsub__ = rsub
-Tensor.__mul__ = Tensor.__rmul__ = mul
-Tensor.__truediv__ = div
+Tensor.__mul__ = Tensor.__rmul__ = _fastpath.binary(mul, MulBackward0, operator.mul, "cross")
+Tensor.__truediv__ = _fastpath.binary(div, DivBackward0, operator.truediv, "div",
+                                      _DivByScalarBackward)
 Tensor.__rtruediv__ = Tensor.__rdiv__ = rdiv
 Tensor.__floordiv__ = floor_divide
 Tensor.__rfloordiv__ = lambda self, other: floor_divide(other, self)

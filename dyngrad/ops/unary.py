@@ -15,8 +15,8 @@ import math
 from dyngrad._backend import ONE, ZERO, quiet, xp
 from dyngrad._tensor import Tensor
 from dyngrad.autograd.node import Node
+from dyngrad.ops import _fastpath, _special
 from dyngrad.ops import _poly as P
-from dyngrad.ops import _special
 from dyngrad.ops._core import (
     OUT,
     check_broadcast,
@@ -105,7 +105,7 @@ def _float_fn(name: str, compute, node: str, saved: str | None, formula, no_comp
 
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = f"Elementwise {name}; integer inputs give the default float dtype."
-    return fn
+    return _fastpath.unary(fn, cls, compute, saved)
 
 
 def _in_float64(fn):
@@ -383,7 +383,6 @@ def _threshold_grad(g, y):
 ReluBackward0 = _node("ReluBackward0", "result", _threshold_grad)
 
 
-@method("relu")
 def relu(input) -> Tensor:
     """max(input, 0); relu'(0) is 0."""
     check_tensor(input, "relu")
@@ -392,6 +391,10 @@ def relu(input) -> Tensor:
         _not_for(a, "b", RuntimeError, "Boolean inputs not supported for relu")
         _not_for(a, "c", NotImplementedError, "clamp is not supported for complex types")
     return record(ReluBackward0, xp.maximum(a, ZERO[a.dtype]), (input,), save=(OUT,))
+
+
+relu = method("relu")(_fastpath.unary(relu, ReluBackward0, lambda a: xp.maximum(a, ZERO[a.dtype]),
+                                       "result"))
 
 
 def _clamp_mask(x, lo, hi):
