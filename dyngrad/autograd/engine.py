@@ -131,47 +131,73 @@ def run_backward(roots, grads, keep_graph: bool, create_graph: bool, inputs=None
     silence = quietly()
     silence.__enter__()
     try:
-        while heap or nxt is not None:
-            if nxt is not None and (not heap or nxt < heap[0]):
-                key, nxt = nxt, None
-            else:
-                key = heappop(heap)
-            e = entries.pop(-key)
-            node = e[0]
-            hooks = node._hooks
-            # The entry lets go of the gradients it passes on, so a gradient only the engine
-            # holds can become `.grad` without a copy (see node._owned).
-            if simple and hooks is None and node._plain:  # the common case
-                g = e[1]
-                e[1] = None
+        node = None
+        while True:
+            if node is None:  # the next node: the latest-created pending one
+                if nxt is not None and (not heap or nxt < heap[0]):
+                    key, nxt = nxt, None
+                elif heap:
+                    key = heappop(heap)
+                else:
+                    break
+                e = entries.pop(-key)
+                node = e[0]
+                hooks = node._hooks
+                # The entry lets go of the gradients it passes on, so a gradient only the engine
+                # holds can become `.grad` without a copy (see node._owned).
+                if simple and hooks is None and node._plain:  # the common case
+                    g = e[1]
+                    e = None
+                else:
+                    buf = e[1:]
+                    del e[1:]
+                    e = g = None
+                    results = _run_node(node, buf, hooks, capture_at, captures, needed,
+                                        accumulate, anomaly, check_nan)
+                    buf = None
+                    if results is None:  # captured, not run
+                        node = None
+                        continue
+                    g = _RAN
+            if g is not _RAN:
                 if g is None:
                     results = (None,) * len(node._next)
                 else:
                     results = node.backward(g)
                     if type(results) is not tuple:
                         results = (results,)
-            else:
-                buf = e[1:]
-                del e[1:]
-                results = _run_node(node, buf, hooks, capture_at, captures, needed, accumulate,
-                                    anomaly, check_nan)
-                buf = None
-                if results is None:  # captured, not run
-                    continue
             if not keep_graph and node._saved:
                 if node._plain:
                     node._saved = None  # Node.release, inlined
                 else:
                     node.release()
             metas = node._meta
+            cont = None  # a child that runs right after this node, without an entry
             k = -1
             for child, nr in node._next:  # (a counter beats zip or enumerate here)
                 k += 1
                 if child is None or needed is not None and id(child) not in needed:
                     continue
+                g = results[k]
+                if g is not None:
+                    meta = metas[k]
+                    if (type(g) is not ndarray and type(g) not in _NP_SCALARS
+                            or g.shape != meta[0] or g.dtype != meta[1]):
+                        g = _fit(g, meta)
+                if child is cont:
+                    if g is not None:
+                        cont_g = g if cont_g is None else cont_g + g
+                    continue
                 s = child._seq
                 ce = entries.get(s)
                 if ce is None:
+                    # A chain's next node: not pending, and later-created than every pending
+                    # node, so nothing else can feed it; it runs next, with this gradient.
+                    if (cont is None and simple and waits is None and child._plain
+                            and child._hooks is None and (nxt is None or s > -nxt)
+                            and (not heap or s > -heap[0])):
+                        cont, cont_g = child, g
+                        continue
                     ce = entries[s] = [child, None] if child._n_out == 1 else _entry(child)
                     if waits is None or s not in waits:
                         if nxt is None:
@@ -181,12 +207,7 @@ def run_backward(roots, grads, keep_graph: bool, create_graph: bool, inputs=None
                             nxt = -s
                         else:
                             heappush(heap, -s)
-                g = results[k]
                 if g is not None:
-                    meta = metas[k]
-                    if (type(g) is not ndarray and type(g) not in _NP_SCALARS
-                            or g.shape != meta[0] or g.dtype != meta[1]):
-                        g = _fit(g, meta)
                     nr += 1
                     old = ce[nr]
                     ce[nr] = g if old is None else old + g
@@ -194,7 +215,22 @@ def run_backward(roots, grads, keep_graph: bool, create_graph: bool, inputs=None
                     waits[s] -= 1
                     if not waits[s]:
                         _ready_sink(entries, heap, s)
-            e = results = g = old = None  # drop our references: a leaf's sink may keep the array
+            results = g = old = ce = None  # drop our references: a leaf's sink may keep the array
+            node = None
+            if cont is not None:
+                s = cont._seq
+                if (nxt is None or s > -nxt) and (not heap or s > -heap[0]):
+                    node, g = cont, cont_g
+                else:  # a later edge of this node found a later-created child: queue it
+                    entries[s] = [cont, cont_g]
+                    if nxt is None:
+                        nxt = -s
+                    elif -s < nxt:
+                        heappush(heap, nxt)
+                        nxt = -s
+                    else:
+                        heappush(heap, -s)
+                cont = cont_g = None
     finally:
         silence.__exit__(None, None, None)
         if gc_was_enabled:
@@ -265,6 +301,7 @@ def _run_node(node, buf: list, hooks, capture_at, captures: dict, needed, accumu
 # NumPy's 0-dim results are scalars of these types; they pass between nodes as they are
 _NP_SCALARS = frozenset((xp.float16, xp.float32, xp.float64, xp.complex64, xp.complex128))
 _task_ids = itertools.count()  # each backward call's id (PyTorch's graph task id)
+_RAN = object()  # (in run_backward: the node ran the general way; its results are ready)
 
 
 def will_execute(node) -> bool:
