@@ -172,14 +172,14 @@ def run_backward(roots, grads, keep_graph: bool, create_graph: bool, inputs=None
                 else:
                     node.release()
             metas = node._meta
-            cont = None  # a child that runs right after this node, without an entry
+            cont = cont_g = None  # a child that runs right after this node, without an entry
             k = -1
             for child, nr in node._next:  # (a counter beats zip or enumerate here)
                 k += 1
                 if child is None or needed is not None and id(child) not in needed:
                     continue
                 g = results[k]
-                if g is not None:
+                if g is not None and metas is not None:  # (None: fitted already, see node.py)
                     meta = metas[k]
                     if (type(g) is not ndarray and type(g) not in _NP_SCALARS
                             or g.shape != meta[0] or g.dtype != meta[1]):
@@ -408,9 +408,10 @@ def _retain(t, g) -> None:
 def _post_hooks(node, results, buf, hooks: dict):
     """Node post-hooks see (and may replace) the gradients as PyTorch shows them: already fitted
     to each input's shape and dtype, None for inputs that take no gradient."""
+    metas = node._meta or (None,) * len(node._next)
     grads_in = tuple(
-        None if g is None or edge[0] is None else _wrap(_fit(g, meta))
-        for g, edge, meta in zip(results, node._next, node._meta, strict=False)
+        None if g is None or edge[0] is None else _wrap(g if meta is None else _fit(g, meta))
+        for g, edge, meta in zip(results, node._next, metas, strict=False)
     )
     grads_out = tuple(_wrap(g) for g in buf)
     for fn in list(hooks.values()):

@@ -1,8 +1,9 @@
 """Graph nodes: one `Node` per recorded operation, `AccumulateGrad` per leaf.
 
 A node holds edges to the nodes that produced its inputs (`next_functions`), the input shapes and
-dtypes (so the engine can reduce broadcast gradients and cast them, once, for every op), and the
-tensors its backward formula needs. Subclasses only write `backward(self, *grads)`.
+dtypes (`_meta`, so the engine can reduce broadcast gradients and cast them, once, for every op;
+None where every input has the output's shape and dtype, as the operators' fast paths know), and
+the tensors its backward formula needs. Subclasses only write `backward(self, *grads)`.
 
 Saved tensors are checked against their version counter when unpacked, and freed after backward
 unless the graph is retained. A node saves its own *output* as raw data, not as the output tensor,

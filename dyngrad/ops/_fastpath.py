@@ -6,6 +6,10 @@ work in one call for the common case: float tensors of one dtype and shape (or a
 Python number), grad mode on, and none of forward AD, saved-tensor hooks, anomaly mode or
 inference tensors. Every other call goes to the op itself, which stays the one definition of
 what the op does; tests/ops/test_fastpath.py checks that both build the same graph.
+
+One difference, which is the other half of the saving: these nodes' `_meta` is None, "every
+input has the output's shape and dtype", so the engine has no gradient to reduce or cast and
+skips its per-edge check (autograd/node.py).
 """
 
 from __future__ import annotations
@@ -92,8 +96,7 @@ def binary(op, cls, compute, save: str | None, scalar_cls=None):
                 (fn2, other._output_nr) if fn2 is not None and other._view is None
                 and ta is Tensor else _edge_of(other),
             )
-            meta = (a.shape, a.dtype)
-            node._meta = (meta, meta)
+            node._meta = None
             if save is None:
                 node._saved = ()
             elif save == "cross":
@@ -129,7 +132,7 @@ def unary(op, cls, compute, save: str | None):
         fn = input._grad_fn
         node._next = ((fn, input._output_nr) if fn is not None and input._view is None
                       else _edge_of(input),)
-        node._meta = ((a.shape, a.dtype),)
+        node._meta = None
         node._seq = next(_seq)
         node._hooks = None
         out = _output(data, node)

@@ -227,7 +227,7 @@ class CopySlices(Node):
         first = grads[0]
         if first is None:
             first = 0.0
-        else:
+        elif self.op._meta is not None:
             first = _fit(first, self.op._meta[0])
         if isinstance(region, Tensor):
             region.copy_(first)
