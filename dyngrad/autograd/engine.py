@@ -122,6 +122,7 @@ def run_backward(roots, grads, keep_graph: bool, create_graph: bool, inputs=None
     anomaly = anomaly_mode.state.enabled
     check_nan = anomaly_mode.check_nan_enabled()
     simple = capture_at is None and not anomaly
+    chain = simple and waits is None  # (then the pending nodes are those in heap and nxt)
     ndarray = xp.ndarray
     # The graph holds no reference cycles (see node.py), so the cyclic collector has nothing to
     # find here; pausing it saves its repeated scans of a large graph while we walk it.
@@ -189,15 +190,15 @@ def run_backward(roots, grads, keep_graph: bool, create_graph: bool, inputs=None
                         cont_g = g if cont_g is None else cont_g + g
                     continue
                 s = child._seq
+                # A chain's next node: later-created than every pending node, so it is not
+                # pending itself and nothing else can feed it; it runs next, with this gradient.
+                if (chain and cont is None and (nxt is None or s > -nxt)
+                        and (not heap or s > -heap[0]) and child._plain
+                        and child._hooks is None):
+                    cont, cont_g = child, g
+                    continue
                 ce = entries.get(s)
                 if ce is None:
-                    # A chain's next node: not pending, and later-created than every pending
-                    # node, so nothing else can feed it; it runs next, with this gradient.
-                    if (cont is None and simple and waits is None and child._plain
-                            and child._hooks is None and (nxt is None or s > -nxt)
-                            and (not heap or s > -heap[0])):
-                        cont, cont_g = child, g
-                        continue
                     ce = entries[s] = [child, None] if child._n_out == 1 else _entry(child)
                     if waits is None or s not in waits:
                         if nxt is None:

@@ -26,18 +26,6 @@ _NO_EDGE = (None, 0)
 asarray = xp.asarray
 
 
-def _output(data, node) -> Tensor:
-    """The op's output tensor (`make_tensor(data, True, node)`, written out)."""
-    out = _new(Tensor)
-    out._data = data
-    out._requires_grad = True
-    out._grad_fn = node
-    out._grad = out._accum = out._view = out._x = None
-    out._vc = _FRESH_VERSION
-    out._output_nr = 0
-    return out
-
-
 def binary(op, cls, compute, save: str | None, scalar_cls=None):
     """`op(self, other)`'s fast path. `compute(a, b)` is its forward on arrays; `save` what its
     node keeps: None (nothing), "cross" (each input, where the other requires grad, as mul) or
@@ -106,7 +94,13 @@ def binary(op, cls, compute, save: str | None, scalar_cls=None):
                 node._saved = ((self, self._vc[0]) if rb else None, (other, other._vc[0]))
         node._seq = next(_seq)
         node._hooks = None
-        out = _output(data, node)
+        out = _new(Tensor)  # (make_tensor(data, True, node), written out: a call fewer)
+        out._data = data
+        out._requires_grad = True
+        out._grad_fn = node
+        out._grad = out._accum = out._view = out._x = None
+        out._vc = _FRESH_VERSION
+        out._output_nr = 0
         return out
 
     return functools.wraps(op)(fast)
@@ -135,7 +129,13 @@ def unary(op, cls, compute, save: str | None):
         node._meta = None
         node._seq = next(_seq)
         node._hooks = None
-        out = _output(data, node)
+        out = _new(Tensor)  # (make_tensor(data, True, node), written out: a call fewer)
+        out._data = data
+        out._requires_grad = True
+        out._grad_fn = node
+        out._grad = out._accum = out._view = out._x = None
+        out._vc = _FRESH_VERSION
+        out._output_nr = 0
         if save is None:
             node._saved = ()
         elif save == "self":

@@ -36,10 +36,12 @@ def np_sigmoid(a):
     float16 is computed in float32, as PyTorch does."""
     if a.dtype.char == "e":  # float16
         return np_sigmoid(a.astype(xp.float32)).astype(xp.float16)
-    e = xp.negative(a, out=xp.empty_like(a)) if a.ndim == 0 else xp.negative(a)
-    xp.exp(e, out=e)
-    xp.add(e, ONE[e.dtype], out=e)
-    return xp.reciprocal(e, out=e)
+    if a.ndim == 0:  # the same steps on NumPy scalars: out= costs a 0-dim array 4x as much
+        return 1 / (1 + xp.exp(-a))
+    e = xp.negative(a)
+    xp.exp(e, e)  # (out given by position: the keyword costs a small array's call ~30%)
+    xp.add(e, ONE[e.dtype], e)
+    return xp.reciprocal(e, e)
 
 
 sigmoid = _unary("sigmoid", np_sigmoid)
