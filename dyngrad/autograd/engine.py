@@ -165,6 +165,25 @@ def run_backward(roots, grads, keep_graph: bool, create_graph: bool, inputs=None
                     results = (None,) * len(node._next)
                 else:
                     results = node.backward(g)
+                    # A run of one-input nodes, each the next to run: hand the gradient on.
+                    while chain and type(results) is not tuple:
+                        if not keep_graph and node._saved:
+                            node._saved = None
+                        ((child, _),) = node._next
+                        if (results is None or child is None or not child._plain
+                                or child._hooks is not None):
+                            break
+                        s = child._seq
+                        if nxt is not None and s <= -nxt or heap and s <= -heap[0]:
+                            break
+                        metas = node._meta
+                        if metas is not None:
+                            meta = metas[0]
+                            if (type(results) is not ndarray and type(results) not in _NP_SCALARS
+                                    or results.shape != meta[0] or results.dtype != meta[1]):
+                                results = _fit(results, meta)
+                        node = child
+                        results = node.backward(results)
                     if type(results) is not tuple:
                         results = (results,)
             if not keep_graph and node._saved:
