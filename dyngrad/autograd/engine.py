@@ -165,25 +165,34 @@ def run_backward(roots, grads, keep_graph: bool, create_graph: bool, inputs=None
                     results = (None,) * len(node._next)
                 else:
                     results = node.backward(g)
-                    # A run of one-input nodes, each the next to run: hand the gradient on.
-                    while chain and type(results) is not tuple:
-                        if not keep_graph and node._saved:
-                            node._saved = None
-                        ((child, _),) = node._next
-                        if (results is None or child is None or not child._plain
+                    # A run of nodes with one input that takes a gradient (one input, or a
+                    # second that is a number or a constant), each the next to run: hand the
+                    # gradient straight on.
+                    while chain:
+                        edges = node._next
+                        if type(results) is not tuple:
+                            g = results
+                        elif len(edges) == 2 and edges[1][0] is None:
+                            g = results[0]
+                        else:
+                            break
+                        child = edges[0][0]
+                        if (g is None or child is None or not child._plain
                                 or child._hooks is not None):
                             break
                         s = child._seq
                         if nxt is not None and s <= -nxt or heap and s <= -heap[0]:
                             break
+                        if not keep_graph and node._saved:
+                            node._saved = None
                         metas = node._meta
                         if metas is not None:
                             meta = metas[0]
-                            if (type(results) is not ndarray and type(results) not in _NP_SCALARS
-                                    or results.shape != meta[0] or results.dtype != meta[1]):
-                                results = _fit(results, meta)
+                            if (type(g) is not ndarray and type(g) not in _NP_SCALARS
+                                    or g.shape != meta[0] or g.dtype != meta[1]):
+                                g = _fit(g, meta)
                         node = child
-                        results = node.backward(results)
+                        results = node.backward(g)
                     if type(results) is not tuple:
                         results = (results,)
             if not keep_graph and node._saved:
