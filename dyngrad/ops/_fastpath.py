@@ -55,7 +55,7 @@ def binary(op, cls, compute, save: str | None, scalar_cls=None):
             fn = self._grad_fn
             node._next = ((fn, self._output_nr) if fn is not None and self._view is None
                           and type(self) is Tensor else _edge_of(self), _NO_EDGE)
-            node._meta = ((a.shape, a.dtype), None)
+            node._meta = None
             if save is None:
                 node._saved = ()
             elif save == "cross":
