@@ -19,7 +19,7 @@ import functools
 from dyngrad._backend import _operands, ndarray, scalar_operand, xp
 from dyngrad._tensor import _FRESH_VERSION, Tensor
 from dyngrad.autograd import node as _node
-from dyngrad.autograd.node import SavedOutput, expose
+from dyngrad.autograd.node import SavedOutput
 from dyngrad.ops._core import _anomaly, _edge_of, _fw, _gm, _make, _new, _seq
 
 _NO_EDGE = (None, 0)
@@ -30,11 +30,8 @@ def binary(op, cls, compute, save: str | None, scalar_cls=None):
     """`op(self, other)`'s fast path. `compute(a, b)` is its forward on arrays; `save` what its
     node keeps: None (nothing), "cross" (each input, where the other requires grad, as mul) or
     "div" (self where other requires grad, and other). A Python number operand gives `scalar_cls`
-    (default `cls`) a node that keeps the number: as its saved `other` for "cross", as attribute
-    `other` for "div"."""
+    (default `cls`) a node that keeps the number as its saved `other` (unless `save` is None)."""
     scalar_cls = scalar_cls or cls
-    if save == "div":
-        expose(scalar_cls, ("other",))
 
     def fast(self, other):
         a = self._data
@@ -56,13 +53,7 @@ def binary(op, cls, compute, save: str | None, scalar_cls=None):
             node._next = ((fn, self._output_nr) if fn is not None and self._view is None
                           and type(self) is Tensor else _edge_of(self), _NO_EDGE)
             node._meta = None
-            if save is None:
-                node._saved = ()
-            elif save == "cross":
-                node._saved = (None, other)
-            else:
-                node._saved = ()
-                node.other = other
+            node._saved = () if save is None else (None, other)
         else:
             if ta is not Tensor and not isinstance(other, Tensor):
                 return op(self, other)

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import operator
 
-from dyngrad._backend import xp
+from dyngrad._backend import scalar_operand, xp
 from dyngrad._tensor import Tensor
-from dyngrad.autograd.node import Node
+from dyngrad.autograd.node import BACKWARD_TWICE, Node
 from dyngrad.ops import _fastpath
 from dyngrad.ops import _poly as P
 from dyngrad.ops._core import (
@@ -158,10 +158,38 @@ class MulBackward0(Node):
         return (grad * _conj(y) if need_x else None), (grad * _conj(x) if need_y else None)
 
 
+def _number(node, grad):
+    """The number a tensor-and-number node keeps (its saved `other`), conjugated, as a 0-dim
+    array of the gradient's dtype where the gradient is a float array (NumPy takes that in half
+    the time of a Python number, and NEP 50 casts the number to that dtype anyway)."""
+    saved = node._saved
+    if saved is None:
+        raise RuntimeError(BACKWARD_TWICE)
+    v = _conj(saved[1])
+    if type(grad) is xp.ndarray and grad.dtype.kind in "fc":
+        return scalar_operand(v, grad.dtype)
+    return v
+
+
+class _MulByScalarBackward(Node):
+    """`tensor * number`: PyTorch's MulBackward0, the number kept as its saved `other`."""
+
+    _saved_names = ("self", "other")
+
+    def backward(self, grad):
+        return grad * _number(self, grad), None
+
+
+_MulByScalarBackward.__name__ = _MulByScalarBackward.__qualname__ = "MulBackward0"
+
+
 @method("mul", "multiply")
 def mul(input, other, *, out=None) -> Tensor:
     """input * other, elementwise with broadcasting."""
     a, b = binary_operands(input, other, "mul", as_array=True)
+    if isinstance(input, Tensor) and not isinstance(other, Tensor):
+        res = record(_MulByScalarBackward, a * b, (input, other), save=(None, other))
+        return res if out is None else _out(res, out, "mul")
     # Each input's gradient needs only the *other* input: save just that, as PyTorch does, so an
     # in-place change to a value that is not needed raises no error at backward.
     save = (input if input_needs_grad(other) else None, other if input_needs_grad(input) else None)
@@ -184,10 +212,12 @@ class DivBackward0(Node):
 
 
 class _DivByScalarBackward(Node):
-    """`tensor / number`: PyTorch names this node DivBackward0 too (the number is its `other`)."""
+    """`tensor / number`: PyTorch's DivBackward0, the number kept as its saved `other`."""
+
+    _saved_names = ("self", "other")
 
     def backward(self, grad):
-        return grad / self.other, None
+        return grad / _number(self, grad), None
 
 
 class DivBackward1(Node):
@@ -230,8 +260,9 @@ def div(input, other, *, rounding_mode=_NO_MODE, out=None) -> Tensor:
     if isinstance(other, Tensor):
         save = (input if input_needs_grad(other) else None, other)
         res = record(DivBackward0, a / b, (input, other), save=save)
-    else:  # (the node keeps the number itself: its `_saved_other`, and create_graph's operand)
-        res = record(_DivByScalarBackward, a / b, (input, other), other=_scalar_value(other))
+    else:
+        res = record(_DivByScalarBackward, a / b, (input, other),
+                     save=(None, _scalar_value(other)))
     return res if out is None else _out(res, out, "div")
 
 
@@ -504,7 +535,8 @@ def _out(result: Tensor, out, fname: str) -> Tensor:
 Tensor.__add__ = Tensor.__radd__ = _fastpath.binary(add, AddBackward0, operator.add, None)
 Tensor.__sub__ = _fastpath.binary(sub, SubBackward0, operator.sub, None)
 Tensor.__rsub__ = rsub
-Tensor.__mul__ = Tensor.__rmul__ = _fastpath.binary(mul, MulBackward0, operator.mul, "cross")
+Tensor.__mul__ = Tensor.__rmul__ = _fastpath.binary(mul, MulBackward0, operator.mul, "cross",
+                                                    _MulByScalarBackward)
 Tensor.__truediv__ = _fastpath.binary(div, DivBackward0, operator.truediv, "div",
                                       _DivByScalarBackward)
 Tensor.__rtruediv__ = Tensor.__rdiv__ = rdiv

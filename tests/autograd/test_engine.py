@@ -326,3 +326,31 @@ def test_zero_dim_gradients_are_arrays_everywhere():
     for t in [g, x.grad, *seen]:
         assert type(t.numpy()) is np.ndarray and t.shape == ()
     np.testing.assert_allclose(g.numpy(), x.grad.numpy())
+
+
+def test_tensor_and_number_nodes_keep_the_number_as_torch_does():
+    """`x * 2.5`, `x / 2.0`: MulBackward0 / DivBackward0 keep the number as a saved `other` (a
+    wrapped 0-dim tensor when read), freed by backward like any saved value."""
+
+    def prog(lib):
+        x = lib.tensor([1.0, -2.0], requires_grad=True)
+        outs = []
+        for y in (x * 2.5, x / 2.0, x * 3, x / (1 + 2j), 2.0 * x):
+            outs += [y.grad_fn._saved_other, y.grad_fn._saved_self]
+        return outs
+
+    same(prog)
+    for op in (lambda x: x / 2.0, lambda x: x * 2.5):
+        def twice(lib, op=op):
+            y = op(lib.tensor([1.0, 2.0], requires_grad=True))
+            y.sum().backward()
+            y.sum().backward()
+
+        check_error(twice)
+
+        def read_after(lib, op=op):
+            y = op(lib.tensor([1.0, 2.0], requires_grad=True))
+            y.sum().backward()
+            return y.grad_fn._saved_other
+
+        check_error(read_after)
