@@ -14,7 +14,7 @@ import math
 
 from dyngrad._backend import ONE, ZERO, quiet, xp
 from dyngrad._tensor import Tensor
-from dyngrad.autograd.node import Node
+from dyngrad.autograd.node import Node, SavedOutput, engine_state
 from dyngrad.ops import _fastpath, _special
 from dyngrad.ops import _poly as P
 from dyngrad.ops._core import (
@@ -66,6 +66,15 @@ def _node(name: str, saved: str | None, formula):
             return formula(grad)
     else:
         def backward(self, grad):
+            # `saved_tensors`' common case, written out (a third of all nodes run this line)
+            saved = self._saved
+            if saved and not engine_state.create_graph:
+                (item,) = saved
+                if type(item) is SavedOutput:
+                    if item.version[0] == item.saved_version:
+                        return formula(grad, item.data)
+                elif type(item) is tuple and item[0]._vc[0] == item[1]:
+                    return formula(grad, item[0]._data)
             (v,) = self.saved_tensors
             return formula(grad, v)
     saved_names = () if saved is None else (saved,)
