@@ -65,6 +65,8 @@ def zero_where(mask, g):
     """`g` with zeros where `mask` is set (mask of g's shape): `where(mask, 0, g)`, which on a
     small array costs NumPy less as a copy and a masked write."""
     if type(g) is not xp.ndarray:
+        if isinstance(g, xp.generic):  # a 0-dim gradient (NumPy's scalar), with a 0-dim mask
+            return g.dtype.type(0) if mask else g
         return where(mask, 0.0, g)
     r = g.copy()
     xp.putmask(r, mask, ZERO[r.dtype])

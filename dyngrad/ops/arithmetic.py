@@ -26,13 +26,16 @@ from dyngrad.ops._core import (
 )
 from dyngrad.ops.inplace import apply_inplace
 
+_ndarray = xp.ndarray
+_REAL = frozenset((float, int, xp.float16, xp.float32, xp.float64))  # (NumPy's 0-dim results)
+
 
 def _conj(x):
     """Complex gradients use the conjugate (PyTorch's convention); real ones skip the call."""
     cls = type(x)
-    if cls is xp.ndarray:
+    if cls is _ndarray:
         return x if x.dtype.kind != "c" else x.conj()
-    if cls is float or cls is int:
+    if cls in _REAL:
         return x
     if isinstance(x, Tensor):
         return x.conj() if x.is_complex() else x
