@@ -406,7 +406,7 @@ def _pre_hooks(node, buf: list, hooks: dict, node_hooks: bool = True) -> list:
             for fn in list(fns.values()):
                 new = fn(_wrap(buf[nr]))
                 if new is not None:
-                    _check_hook_size(fn, new, buf[nr])
+                    _check_hook_result(fn, new, buf[nr])
                     buf[nr] = _unwrap(new)
     retain = hooks.get("retain")
     if retain:
@@ -450,7 +450,16 @@ def _post_hooks(node, results, buf, hooks: dict):
     return tuple(_unwrap(g) for g in grads_in)
 
 
-def _check_hook_size(fn, new, old) -> None:
+def _check_hook_result(fn, new, old) -> None:
+    """PyTorch's checks on a tensor hook's replacement gradient: same dtype, then same size."""
+    name = getattr(fn, "__name__", repr(fn))
+    was, got = (getattr(v, "_data", v).dtype for v in (old, new))
+    if was != got:
+        from dyngrad._dtype import FROM_NP
+
+        raise RuntimeError(
+            f"hook '{name}' has changed the type of value (was torch.{FROM_NP[was].legacy} got "
+            f"torch.{FROM_NP[got].legacy})"
+        )
     if tuple(new.shape) != tuple(old.shape):
-        name = getattr(fn, "__name__", repr(fn))
         raise RuntimeError(f"hook '{name}' has changed the size of value")

@@ -104,6 +104,13 @@ def _basic(x: Tensor, index) -> tuple[Tensor, list]:
     used = sum(_consumed(i) for i in items if i is not Ellipsis)
     nd = x._data.ndim
     if used > nd:
+        if not nd and type(index) is slice:  # (PyTorch's messages for a lone int or slice)
+            raise IndexError("slice() cannot be applied to a 0-dim tensor.")
+        if not nd and isinstance(index, int | xp.integer) and not isinstance(index, bool):
+            raise IndexError(
+                "invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
+                "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number"
+            )
         raise IndexError(f"too many indices for tensor of dimension {nd}")
     out, dim, advanced = x, 0, []
     bad_mask = None  # raised after the basic indexing, as PyTorch does (it shows that view)

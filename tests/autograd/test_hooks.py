@@ -1,6 +1,7 @@
 """Tensor hooks, post-accumulate hooks and node pre/post hooks: what they see, what they may
 replace, their errors, removal, and the order in which PyTorch runs them."""
 
+import pytest
 import torch
 
 import dyngrad
@@ -82,6 +83,22 @@ def test_hook_remove():
         return out + [len(calls), x.grad]
 
     same(prog)
+
+
+@pytest.mark.parametrize("change", [
+    lambda g: g.double(), lambda g: g.long(), lambda g: g.double()[:1], lambda g: g.half(),
+])
+@pytest.mark.parametrize("where", ["leaf", "nonleaf", "0-dim"])
+def test_hook_changing_dtype_errors(change, where):
+    """PyTorch checks a hook's replacement gradient's dtype (before its size)."""
+
+    def prog(lib):
+        x = _x(lib)
+        y = {"leaf": x, "nonleaf": x * 2, "0-dim": (x * 2).sum()}[where]
+        y.register_hook(change)
+        (y * 3).sum().backward()
+
+    check_error(prog)
 
 
 def test_hook_changing_size_errors():

@@ -124,6 +124,18 @@ def test_getitem_errors(name):
     check_error(lambda lib: lib.ones(4, 5, 6)[index], match=match)
 
 
+@pytest.mark.parametrize("index", [slice(None, 1), 0, np.int64(0), (0,), (slice(None),),
+                                   (None, slice(0, 1))], ids=str)
+def test_indexing_a_0_dim_tensor_errors(index):
+    """A lone int or slice gets PyTorch's own messages; anything else, "too many indices"."""
+    check_error(lambda lib: lib.tensor(2.0)[index])
+
+    def assign(lib):
+        lib.tensor(2.0)[index] = 1.0
+
+    check_error(assign)
+
+
 @pytest.mark.parametrize("index", [
     (slice(None), slice(None), [5]), (slice(None), [5]), ([0], slice(None), [7]),
     (slice(None), [1], [7]), (Ellipsis, [7]), (None, Ellipsis, [7]), (Ellipsis, None, [7]),
