@@ -138,14 +138,16 @@ _NO_EDGE = (None, 0)
 
 
 def _edge_of(t) -> tuple:
-    """`t._edge()` for any operand, with the two common cases first: a non-view result of an
-    op, and a leaf whose gradient sink exists (None, 0 for non-tensors)."""
+    """`t._edge()` for any operand, with the common cases first: a non-view result of an op, a
+    constant, and a leaf whose gradient sink exists (None, 0 for non-tensors)."""
     if type(t) is Tensor and t._view is None:
         fn = t._grad_fn
         if fn is not None:
             return fn, t._output_nr
+        if not t._requires_grad:  # a constant
+            return _NO_EDGE
         ref = t._accum
-        if ref is not None and t._requires_grad:
+        if ref is not None:
             fn = ref()
             if fn is not None:
                 return fn, 0

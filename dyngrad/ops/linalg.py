@@ -360,6 +360,7 @@ class AddmmBackward0(Node):
     """beta * input + alpha * (mat1 @ mat2); also addmv and baddbmm."""
 
     _saved_names = ("mat1", "mat2")
+    alpha = beta = 1  # set on the node only when given otherwise (most nodes need no dict)
 
     def backward(self, grad):
         m1, m2 = self.saved_tensors
@@ -389,6 +390,8 @@ def _scaled_sum(cls, input: Tensor, product, m1: Tensor, m2: Tensor, beta, alpha
         data = product
     else:
         data = (input._data if beta == 1 else input._data * beta) + product
+    if type(beta) is int and beta == 1 and type(alpha) is int and alpha == 1:
+        return record(cls, data, (input, m1, m2), save=(m1, m2))  # (the class's defaults)
     return record(cls, data, (input, m1, m2), save=(m1, m2), beta=beta, alpha=alpha)
 
 
