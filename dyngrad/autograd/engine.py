@@ -252,13 +252,7 @@ def run_backward(roots, grads, keep_graph: bool, create_graph: bool, inputs=None
                     node, g = cont, cont_g
                 else:  # a later edge of this node found a later-created child: queue it
                     entries[s] = [cont, cont_g]
-                    if nxt is None:
-                        nxt = -s
-                    elif -s < nxt:
-                        heappush(heap, nxt)
-                        nxt = -s
-                    else:
-                        heappush(heap, -s)
+                    heappush(heap, -s)
                 cont = cont_g = None
     finally:
         silence.__exit__(None, None, None)

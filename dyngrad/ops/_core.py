@@ -92,14 +92,7 @@ def record(cls, data, inputs: tuple, save: tuple = (), **attrs) -> Tensor:
         node.__dict__.update(attrs)
         if not cls._exposed.issuperset(attrs):
             expose(cls, attrs)
-    # `make_tensor(data, True, node)`, inlined (grad mode is on, so this is no inference tensor)
-    out = _new(Tensor)
-    out._data = data
-    out._requires_grad = True
-    out._grad_fn = node
-    out._grad = out._accum = out._view = out._x = None
-    out._vc = _FRESH_VERSION
-    out._output_nr = 0
+    out = output(data, node)
     # A saved tensor is kept as (tensor, its version now), the op's own output as a
     # SavedOutput, other items as `_saved_item` says.
     if not save:
@@ -121,6 +114,19 @@ def record(cls, data, inputs: tuple, save: tuple = (), **attrs) -> Tensor:
         node._saved = tuple([_saved_item(s, out) for s in save])
     if _anomaly.enabled:
         anomaly_mode.record(node)
+    return out
+
+
+def output(data, node) -> Tensor:
+    """A recorded op's output tensor: `make_tensor(data, True, node)` for grad mode on (so no
+    inference tensor), written out: every recorded op calls it."""
+    out = _new(Tensor)
+    out._data = data
+    out._requires_grad = True
+    out._grad_fn = node
+    out._grad = out._accum = out._view = out._x = None
+    out._vc = _FRESH_VERSION
+    out._output_nr = 0
     return out
 
 

@@ -17,10 +17,10 @@ from __future__ import annotations
 import functools
 
 from dyngrad._backend import _operands, ndarray, scalar_operand, xp
-from dyngrad._tensor import _FRESH_VERSION, Tensor
+from dyngrad._tensor import Tensor
 from dyngrad.autograd import node as _node
 from dyngrad.autograd.node import SavedOutput
-from dyngrad.ops._core import _anomaly, _edge_of, _fw, _gm, _make, _new, _seq
+from dyngrad.ops._core import _anomaly, _edge_of, _fw, _gm, _make, _new, _seq, output
 
 _NO_EDGE = (None, 0)
 asarray = xp.asarray
@@ -85,13 +85,7 @@ def binary(op, cls, compute, save: str | None, scalar_cls=None):
                 node._saved = ((self, self._vc[0]) if rb else None, (other, other._vc[0]))
         node._seq = next(_seq)
         node._hooks = None
-        out = _new(Tensor)  # (make_tensor(data, True, node), written out: a call fewer)
-        out._data = data
-        out._requires_grad = True
-        out._grad_fn = node
-        out._grad = out._accum = out._view = out._x = None
-        out._vc = _FRESH_VERSION
-        out._output_nr = 0
+        out = output(data, node)
         return out
 
     return functools.wraps(op)(fast)
@@ -120,13 +114,7 @@ def unary(op, cls, compute, save: str | None):
         node._meta = None
         node._seq = next(_seq)
         node._hooks = None
-        out = _new(Tensor)  # (make_tensor(data, True, node), written out: a call fewer)
-        out._data = data
-        out._requires_grad = True
-        out._grad_fn = node
-        out._grad = out._accum = out._view = out._x = None
-        out._vc = _FRESH_VERSION
-        out._output_nr = 0
+        out = output(data, node)
         if save is None:
             node._saved = ()
         elif save == "self":
