@@ -87,7 +87,10 @@ def _needed(roots, targets: set) -> set:
 def run_backward(roots, grads, keep_graph: bool, create_graph: bool, inputs=None,
                  accumulate: bool = True) -> dict:
     """Backpropagate `grads` from root edges; return {i: grad} captured at `inputs` (edges)."""
-    root_nodes = list(dict.fromkeys(node for node, _ in roots))  # several roots may share a node
+    if len(roots) == 1:
+        root_nodes = [roots[0][0]]
+    else:  # (several roots may share a node)
+        root_nodes = list(dict.fromkeys([node for node, _ in roots]))
     needed = capture_at = None
     if inputs is not None:  # only nodes that lead to an input run; the others are never reached
         needed = _needed(root_nodes, {id(n) for n, _ in inputs if n is not None})
