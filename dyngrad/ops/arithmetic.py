@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import operator
 
-from dyngrad._backend import scalar_operand, xp
+from dyngrad._backend import _operands, xp
 from dyngrad._tensor import Tensor
 from dyngrad.autograd.node import BACKWARD_TWICE, Node
 from dyngrad.ops import _fastpath
@@ -168,9 +168,11 @@ def _number(node, grad):
     saved = node._saved
     if saved is None:
         raise RuntimeError(BACKWARD_TWICE)
-    v = _conj(saved[1])
-    if type(grad) is xp.ndarray and grad.dtype.kind in "fc":
-        return scalar_operand(v, grad.dtype)
+    v = saved[1]
+    if type(v) is not float and type(v) is not int:
+        return _conj(v)
+    if type(grad) is _ndarray:  # the forward cached it (see _fastpath), unless 0 or nan
+        return _operands[grad.dtype].get(v, v)
     return v
 
 
