@@ -20,7 +20,7 @@ from heapq import heappop, heappush
 
 from dyngrad._backend import quietly, xp
 from dyngrad.autograd import anomaly_mode, grad_mode
-from dyngrad.autograd.node import AccumulateGrad, engine_state
+from dyngrad.autograd.node import AccumulateGrad, accumulate_grad, engine_state
 
 
 def sum_to(g, shape: tuple):
@@ -152,6 +152,12 @@ def run_backward(roots, grads, keep_graph: bool, create_graph: bool, inputs=None
                 if simple and hooks is None and node._plain:  # the common case
                     g = e[1]
                     e = None
+                elif simple and hooks is None and type(node) is AccumulateGrad:  # a leaf's sink
+                    var = node.variable
+                    if var._requires_grad and e[1] is not None:  # (AccumulateGrad.apply)
+                        accumulate_grad(var, e[1])
+                    e = node = None
+                    continue
                 else:
                     buf = e[1:]
                     del e[1:]
