@@ -85,8 +85,7 @@ def binary(op, cls, compute, save: str | None, scalar_cls=None):
                 node._saved = ((self, self._vc[0]) if rb else None, (other, other._vc[0]))
         node._seq = next(_seq)
         node._hooks = None
-        out = output(data, node)
-        return out
+        return output(data, node)
 
     return functools.wraps(op)(fast)
 
