@@ -194,12 +194,8 @@ def run_backward(roots, grads, keep_graph: bool, create_graph: bool, inputs=None
                             break
                         if not keep_graph and node._saved:
                             node._saved = None
-                        metas = node._meta
-                        if metas is not None:
-                            meta = metas[0]
-                            if (type(g) is not ndarray and type(g) not in _NP_SCALARS
-                                    or g.shape != meta[0] or g.dtype != meta[1]):
-                                g = _fit(g, meta)
+                        if node._meta is not None:  # (fast-path nodes have none to fit to)
+                            g = _fit(g, node._meta[0])
                         node = child
                         results = node.backward(g)
                     if type(results) is not tuple:
